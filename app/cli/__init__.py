@@ -1,0 +1,14 @@
+"""``flask`` commands, grouped by area (plural names); data changes need ``--apply``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    """Add every command group to ``app.cli``."""
+    from app.cli import demo, keys, referentials
+
+    app.cli.add_command(referentials.group)
+    app.cli.add_command(keys.group)
+    app.cli.add_command(demo.group)

@@ -1,0 +1,88 @@
+"""Configuration: safe defaults, then ``JALON_*`` variables, then the test mapping.
+
+Every key has a default here; ``validate_config`` runs last in the factory and refuses a
+configuration that could not work (for example a missing secret key in production).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    """Every setting with a safe default."""
+
+    SECRET_KEY: str | None = None
+    BASE_URL = "http://127.0.0.1:5000"
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled from DATABASE_URL or instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    REFERENTIALS_DIR = str(PROJECT_ROOT / "referentials")
+    BADGE_TEMPLATES_DIR = str(PROJECT_ROOT / "badge_templates")
+    KEYS_DIR = str(PROJECT_ROOT / "keys")
+    DEFAULT_TIMEZONE = "Europe/Paris"
+    DEFAULT_COUNTRY = "FR"
+    LANGUAGES = ("fr", "en", "it")
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    # Forms have no time limit (REQUIREMENTS ACC-01: no time limits).
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # forced on when BASE_URL is https
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;30 per hour"
+    ONE_TIME_CODE_DAYS = 7
+    RECOVERY_CODES_COUNT = 8
+    MIN_PASSWORD_LENGTH = 10
+    MIN_SHORT_CODE_LENGTH = 6
+    TEMPLATES_STRICT = True
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
+    """Layer the defaults, the environment and the test mapping onto ``app.config``."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env("JALON")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'jalon.sqlite3'}"
+        )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    if str(app.config["BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random secret kept in the instance folder, created once (never committed)."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def validate_config(app: Flask) -> None:
+    """Refuse a configuration that cannot work."""
+    if len(str(app.config["SECRET_KEY"])) < 16:
+        raise RuntimeError("JALON_SECRET_KEY must be at least 16 characters long.")
+    if not str(app.config["BASE_URL"]).startswith(("http://", "https://")):
+        raise RuntimeError("JALON_BASE_URL must be an http(s) URL.")

@@ -1,0 +1,119 @@
+"""Errors of the domain, each with a stable machine ``code`` and a French ``message``.
+
+The web layer maps them to a flash message (pages) or ``{"error": code, "message": …}``
+(API), in one place: ``app.web.errors``.
+
+    DomainError
+    ├── AccountError             accounts, sign-in secrets, identities
+    │   ├── InvalidLogin
+    │   ├── LoginTaken
+    │   ├── EmailTaken
+    │   ├── InvalidEmail
+    │   ├── InvalidPhone
+    │   ├── WeakSecret
+    │   └── NotAllowed
+    ├── StructureError           structures, memberships and teams
+    └── InvalidReferential       a referential or scale file that cannot be loaded;
+                                 ``issues`` lists ReferentialIssue(source, line, field, message)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every rule violation a user can be told about."""
+
+    code: str = "domain_error"
+    message: str = "Cette action n'est pas possible."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class AccountError(DomainError):
+    code = "account_error"
+
+
+class InvalidLogin(AccountError):
+    code = "invalid_login"
+    message = (
+        "L'identifiant doit compter 3 à 64 caractères : lettres sans accent, chiffres, "
+        "point, tiret."
+    )
+
+
+class LoginTaken(AccountError):
+    code = "login_taken"
+    message = "Cet identifiant est déjà utilisé. Choisissez-en un autre."
+
+
+class EmailTaken(AccountError):
+    code = "email_taken"
+    message = "Cette adresse e-mail est déjà utilisée par un autre compte."
+
+
+class InvalidEmail(AccountError):
+    code = "invalid_email"
+    message = "Cette adresse e-mail n'est pas valide."
+
+
+class InvalidPhone(AccountError):
+    code = "invalid_phone"
+    message = "Ce numéro de téléphone n'est pas valide."
+
+
+class WeakSecret(AccountError):
+    code = "weak_secret"
+    message = (
+        "Choisissez un mot de passe d'au moins 10 caractères, ou un code d'au moins "
+        "6 chiffres qui ne soient ni tous identiques ni à la suite."
+    )
+
+
+class NotAllowed(AccountError):
+    code = "not_allowed"
+    message = "Vous n'avez pas le droit de faire cette action."
+
+
+class StructureError(DomainError):
+    code = "structure_error"
+
+
+@dataclass(frozen=True)
+class ReferentialIssue:
+    """One problem in a referential or scale file, located for the person who fixes it.
+
+    ``line`` is 1-based in the YAML file; ``field`` is a dotted path such as
+    ``competences[3].indicators``; ``message`` is plain French.
+    """
+
+    source: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.field}: {self.message}"
+
+
+class InvalidReferential(DomainError):
+    """A referential or scale file that cannot be loaded; nothing of it is loaded (REF-04)."""
+
+    code = "invalid_referential"
+    message = "Ce fichier de référentiel n'a pas été chargé : il contient des erreurs."
+
+    def __init__(self, issues: Sequence[ReferentialIssue]) -> None:
+        self.issues: list[ReferentialIssue] = list(issues)
+        count = len(self.issues)
+        plural = "s" if count > 1 else ""
+        super().__init__(
+            f"Fichier de référentiel non chargé : {count} problème{plural} à corriger."
+        )
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(str(issue) for issue in self.issues)])

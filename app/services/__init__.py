@@ -1,0 +1,1 @@
+"""Use cases: one function per action, explicit session; they flush, never commit."""

@@ -1,0 +1,160 @@
+"""The demo structure: one person per role, two teams, referents. Safe to run twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.enums import Role, StructureKind, StructureModel
+from app.models import Membership, Structure, User
+from app.services import accounts, keys, structures
+
+DEMO_STRUCTURE = "Les Jardins du Val"
+STAFF_PASSWORD = "demo-jalon-2026"
+WORKER_CODE = "482915"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    login: str
+    first_name: str
+    last_name: str
+    roles: frozenset[Role]
+    secret: str
+    email: str | None = None
+    phone: str | None = None
+    superadmin: bool = False
+
+
+PEOPLE = [
+    DemoPerson(
+        "super.admin",
+        "Samia",
+        "Plateforme",
+        frozenset(),
+        STAFF_PASSWORD,
+        email="plateforme@jalon.example",
+        superadmin=True,
+    ),
+    DemoPerson(
+        "claire.admin",
+        "Claire",
+        "Martin",
+        frozenset({Role.ADMIN}),
+        STAFF_PASSWORD,
+        email="claire.martin@jalon.example",
+    ),
+    DemoPerson("marc.encadrant", "Marc", "Lefèvre", frozenset({Role.ENCADRANT}), STAFF_PASSWORD),
+    DemoPerson("paul.encadrant", "Paul", "Girard", frozenset({Role.ENCADRANT}), STAFF_PASSWORD),
+    DemoPerson(
+        "sophie.cip",
+        "Sophie",
+        "Bernard",
+        frozenset({Role.CONSEILLER}),
+        STAFF_PASSWORD,
+        email="sophie.bernard@jalon.example",
+    ),
+    DemoPerson("nadia.validatrice", "Nadia", "Roux", frozenset({Role.VALIDATEUR}), STAFF_PASSWORD),
+    DemoPerson(
+        "karim", "Karim", "Benali", frozenset({Role.SALARIE}), WORKER_CODE, phone="06 12 34 56 78"
+    ),
+    DemoPerson("julie", "Julie", "Moreau", frozenset({Role.SALARIE}), WORKER_CODE),
+    DemoPerson("ousmane", "Ousmane", "Diallo", frozenset({Role.SALARIE}), WORKER_CODE),
+    DemoPerson("lea", "Léa", "Petit", frozenset({Role.SALARIE}), WORKER_CODE),
+]
+TEAMS = {
+    "Espaces verts": ("marc.encadrant", ["karim", "julie", "ousmane"]),
+    "Maraîchage": ("paul.encadrant", ["lea"]),
+}
+REFERENTS = {"karim": "sophie.cip", "julie": "sophie.cip", "ousmane": "sophie.cip"}
+
+
+@dataclass
+class DemoReport:
+    structure: Structure
+    created: list[str]
+    key_created: bool
+
+
+def seed(session: Session, *, now: datetime, keys_dir: Path, write_key: bool = True) -> DemoReport:
+    """Create what is missing of the demo structure; touch nothing that exists.
+
+    With ``write_key`` false (a dry run) no key file is written; the report still says
+    whether one is needed.
+    """
+    created: list[str] = []
+    structure = session.scalar(select(Structure).where(Structure.name == DEMO_STRUCTURE))
+    if structure is None:
+        structure = structures.create_structure(
+            session,
+            actor=None,
+            name=DEMO_STRUCTURE,
+            now=now,
+            kind=StructureKind.ACI,
+            model=StructureModel.TREMPLIN,
+        )
+        structure.email = "contact@jardins-du-val.example"
+        created.append(f"structure {DEMO_STRUCTURE}")
+    memberships: dict[str, Membership] = {}
+    for person in PEOPLE:
+        user = session.scalar(select(User).where(User.login == person.login))
+        if user is None:
+            user = accounts.create_user(
+                session,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                login=person.login,
+                email=person.email,
+                phone=person.phone,
+                now=now,
+                secret=person.secret,
+            )
+            user.is_superadmin = person.superadmin
+            created.append(f"user {person.login}")
+        if person.roles:
+            membership = session.scalar(
+                select(Membership).where(
+                    Membership.user_id == user.id, Membership.structure_id == structure.id
+                )
+            )
+            if membership is None:
+                membership = structures.add_member(
+                    session,
+                    actor=None,
+                    structure=structure,
+                    user=user,
+                    roles=person.roles,
+                    now=now,
+                    started_on=date(now.year, 1, 5) if now.month > 1 else now.date(),
+                )
+            memberships[person.login] = membership
+    for worker, referent in REFERENTS.items():
+        if memberships[worker].referent_id is None:
+            memberships[worker].referent = memberships[referent]
+    existing = {t.name for t in structure.teams}
+    admin = session.scalar(select(User).where(User.login == "claire.admin"))
+    assert admin is not None
+    for name, (leader, members) in TEAMS.items():
+        if name in existing:
+            continue
+        team = structures.create_team(session, actor=admin, structure=structure, name=name, now=now)
+        structures.set_team_members(
+            session,
+            actor=admin,
+            team=team,
+            leaders=[memberships[leader]],
+            members=[memberships[m] for m in members],
+            now=now,
+        )
+        created.append(f"team {name}")
+    if write_key:
+        _, key_created = keys.ensure_key(session, structure=structure, keys_dir=keys_dir, now=now)
+    else:
+        key = keys.active_key(session, structure)
+        key_created = key is None or not (keys_dir / key.private_key_file).exists()
+    session.flush()
+    return DemoReport(structure=structure, created=created, key_created=key_created)

@@ -1,0 +1,149 @@
+"""Who may reach each route: the one table every endpoint must appear in.
+
+``enforce_access`` runs before every request and applies the table; ``check_table``
+refuses to start an application that has an endpoint missing from it, so a route added
+later is covered (and walked by the authorization test) automatically.
+
+Scopes:
+- ``public``: anyone, signed in or not.
+- ``person``: a signed-in person, on their own records only (no ids of others in the URL).
+- ``platform``: a signed-in platform superadmin.
+- ``structure``: a signed-in current member of the structure named by ``structure_id`` in
+  the URL, holding one of the listed roles. Objects named in the URL are then looked up
+  within that structure only (a foreign id gives 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flask import Flask, abort, g, redirect, request, url_for
+from flask_login import current_user
+
+from app.domain.enums import Role
+
+
+class Scope(StrEnum):
+    PUBLIC = "public"
+    PERSON = "person"
+    PLATFORM = "platform"
+    STRUCTURE = "structure"
+
+
+@dataclass(frozen=True)
+class Rule:
+    scope: Scope
+    roles: frozenset[Role] = frozenset()
+
+
+PUBLIC = Rule(Scope.PUBLIC)
+PERSON = Rule(Scope.PERSON)
+PLATFORM = Rule(Scope.PLATFORM)
+
+
+def staff(*roles: Role) -> Rule:
+    """A structure-scoped rule admitting ``roles`` (every staff role when none is given)."""
+    chosen = roles or tuple(r for r in Role if r.is_staff)
+    return Rule(Scope.STRUCTURE, frozenset(chosen))
+
+
+A, E, C, V = Role.ADMIN, Role.ENCADRANT, Role.CONSEILLER, Role.VALIDATEUR
+
+RULES: dict[str, Rule] = {
+    "static": PUBLIC,
+    "home.index": PUBLIC,
+    "home.about_badges": PUBLIC,
+    "home.set_language": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "referentials.index": PUBLIC,
+    "referentials.show": PUBLIC,
+    "me.index": PERSON,
+    "me.activity": PERSON,
+    "me.secret": PERSON,
+    "me.recovery_codes": PERSON,
+    "platform.structures": PLATFORM,
+    "platform.create_structure": PLATFORM,
+    "platform.add_admin": PLATFORM,
+    "staff.home": staff(),
+    "staff.workers": staff(),
+    "staff.worker": staff(),
+    "staff.reset_code": staff(A, C),
+    "staff.referential": staff(),
+    "admin.members": staff(A),
+    "admin.new_member": staff(A),
+    "admin.add_existing": staff(A),
+    "admin.member": staff(A),
+    "admin.member_roles": staff(A),
+    "admin.member_follow_up": staff(A),
+    "admin.end_member": staff(A),
+    "admin.teams": staff(A),
+    "admin.create_team": staff(A),
+    "admin.team": staff(A),
+    "admin.settings": staff(A),
+    "admin.competences": staff(A),
+    "admin.create_competence": staff(A),
+    "admin.deactivate_competence": staff(A),
+    "admin.create_situation": staff(A),
+    "admin.audit": staff(A),
+}
+
+#: Endpoints a person who must choose a new secret may still reach.
+DURING_SECRET_CHANGE = {"me.secret", "auth.logout", "static", "home.set_language"}
+
+
+def check_table(app: Flask) -> None:
+    """Refuse to start when an endpoint has no rule, or a rule names no endpoint."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - set(RULES)
+    stale = set(RULES) - endpoints
+    if missing or stale:
+        raise RuntimeError(
+            f"access table out of date: missing={sorted(missing)} stale={sorted(stale)}"
+        )
+    for rule in app.url_map.iter_rules():
+        needs_structure = RULES[rule.endpoint].scope is Scope.STRUCTURE
+        if needs_structure != ("structure_id" in rule.arguments):
+            raise RuntimeError(f"{rule.endpoint}: structure scope and URL disagree")
+
+
+def enforce_access():  # type: ignore[no-untyped-def]
+    """``before_request``: apply the table to the current request."""
+    from app.extensions import db
+    from app.models import Structure
+    from app.queries.people import current_membership
+
+    endpoint = request.endpoint
+    if endpoint is None:  # 404 and 405 are answered by Flask itself
+        return None
+    rule = RULES[endpoint]
+    g.structure = None
+    g.membership = None
+    if rule.scope is Scope.PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and endpoint not in DURING_SECRET_CHANGE:
+        return redirect(url_for("me.secret"))
+    if rule.scope is Scope.PERSON:
+        return None
+    if rule.scope is Scope.PLATFORM:
+        if not current_user.is_superadmin:
+            abort(403)
+        return None
+    structure_id = (request.view_args or {}).get("structure_id")
+    structure = db.session.scalar(
+        db.select(Structure).where(
+            Structure.public_id == structure_id, Structure.deactivated_at.is_(None)
+        )
+    )
+    if structure is None:
+        abort(404)
+    membership = current_membership(db.session, current_user, structure)
+    if membership is None:
+        abort(404)
+    if not (membership.role_set & rule.roles):
+        abort(403)
+    g.structure, g.membership = structure, membership
+    return None

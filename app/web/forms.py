@@ -1,0 +1,198 @@
+"""Forms (Flask-WTF: every form carries a CSRF token). Labels are plain French."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from app.domain.enums import STRUCTURE_KIND_LABELS, Role, SituationType
+
+REQUIRED = _l("Ce champ est obligatoire.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class EmptyForm(FlaskForm):
+    """A button that posts: only the CSRF token."""
+
+
+class LoginForm(FlaskForm):
+    login = StringField(
+        _l("Identifiant ou adresse e-mail"),
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    secret = PasswordField(
+        _l("Mot de passe ou code"),
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SecretForm(FlaskForm):
+    new_secret = PasswordField(
+        _l("Nouveau mot de passe ou code"),
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Le même, encore une fois"),
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("new_secret", _l("Les deux saisies ne sont pas identiques.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def role_choices() -> list[tuple[str, str]]:
+    from app.domain.enums import DEFAULT_ROLE_TITLES
+
+    return [(r.value, DEFAULT_ROLE_TITLES[r]) for r in Role]
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField(
+        _l("Rôles"),
+        choices=role_choices,
+        validators=[DataRequired(_l("Choisissez au moins un rôle."))],
+    )
+
+
+class NewMemberForm(RolesForm):
+    first_name = StringField(_l("Prénom"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    login = StringField(
+        _l("Identifiant de connexion (facultatif, proposé sinon)"),
+        validators=[Optional(), Length(max=64)],
+    )
+    email = EmailField(_l("Adresse e-mail (facultative)"), validators=[Optional(), Length(max=254)])
+    phone = StringField(
+        _l("Téléphone (facultatif)"),
+        validators=[Optional(), Length(max=30)],
+        render_kw={"type": "tel", "autocomplete": "off"},
+    )
+    started_on = DateField(_l("Date d'arrivée"), validators=[Optional()])
+
+
+class ExistingMemberForm(RolesForm):
+    login = StringField(
+        _l("Identifiant de la personne (elle a déjà un compte)"),
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+    )
+
+
+class FollowUpForm(FlaskForm):
+    referent = SelectField(_l("Conseiller·ère référent·e"), choices=[], validate_choice=True)
+    sees_all_workers = BooleanField(_l("Voit tous les salarié·es de la structure"))
+
+
+class EndForm(FlaskForm):
+    ended_on = DateField(_l("Date de fin"), validators=[DataRequired(REQUIRED)])
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Nom de l'équipe"), validators=[DataRequired(REQUIRED), Length(max=120)])
+
+
+class TeamMembersForm(FlaskForm):
+    leaders = MultiCheckboxField(_l("Encadrant·es"), choices=[])
+    members = MultiCheckboxField(_l("Salarié·es"), choices=[])
+
+
+TIMEZONES = [
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Rome",
+    "Europe/Luxembourg",
+    "Europe/Zurich",
+    "America/Cayenne",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+]
+
+
+class StructureForm(FlaskForm):
+    name = StringField(_l("Nom affiché"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    kind = SelectField(
+        _l("Type de structure (interne, jamais sur un badge)"),
+        choices=[(k.value, label) for k, label in STRUCTURE_KIND_LABELS.items()],
+    )
+    model = SelectField(
+        _l("Modèle (interne, jamais sur un badge)"),
+        choices=[
+            ("tremplin", _l("Tremplin vers l'emploi")),
+            ("integration_sociale", _l("Intégration sociale")),
+        ],
+    )
+    timezone = SelectField(_l("Fuseau horaire"), choices=[(t, t) for t in TIMEZONES])
+    country = StringField(
+        _l("Pays (pour les numéros de téléphone, exemple : FR)"),
+        validators=[DataRequired(REQUIRED), Length(min=2, max=2)],
+    )
+
+
+class StructureSettingsForm(StructureForm):
+    email = EmailField(_l("Adresse e-mail de contact"), validators=[Optional(), Length(max=254)])
+    url = StringField(_l("Site web"), validators=[Optional(), Length(max=500)])
+    title_admin = StringField(_l("Titre du rôle administrateur·rice"), validators=[Length(max=60)])
+    title_encadrant = StringField(_l("Titre du rôle encadrant·e"), validators=[Length(max=60)])
+    title_conseiller = StringField(_l("Titre du rôle conseiller·ère"), validators=[Length(max=60)])
+    title_validateur = StringField(_l("Titre du rôle validateur·rice"), validators=[Length(max=60)])
+    title_salarie = StringField(_l("Titre du rôle salarié·e"), validators=[Length(max=60)])
+
+
+class FirstAdminForm(FlaskForm):
+    first_name = StringField(_l("Prénom"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    email = EmailField(_l("Adresse e-mail (facultative)"), validators=[Optional(), Length(max=254)])
+
+
+class CompetenceForm(FlaskForm):
+    name = StringField(
+        _l("Nom de la compétence"), validators=[DataRequired(REQUIRED), Length(max=120)]
+    )
+    description = TextAreaField(
+        _l("Description courte"), validators=[DataRequired(REQUIRED), Length(max=400)]
+    )
+    indicators = TextAreaField(
+        _l("Indicateurs observables (un par ligne : une action visible au travail)"),
+        validators=[DataRequired(REQUIRED), Length(max=2000)],
+    )
+    group = SelectField(_l("Famille"), choices=[])
+
+
+class SituationForm(FlaskForm):
+    name = StringField(
+        _l("Nom de la situation"), validators=[DataRequired(REQUIRED), Length(max=120)]
+    )
+    type = SelectField(
+        _l("Type de situation"),
+        choices=[
+            (SituationType.PRODUCTION.value, _l("Production")),
+            (SituationType.MISE_EN_SITUATION.value, _l("Mise en situation")),
+            (SituationType.IMMERSION.value, _l("Immersion / PMSMP")),
+            (SituationType.FORMATION.value, _l("Formation")),
+            (SituationType.ATELIER.value, _l("Atelier")),
+        ],
+    )
+    competences = MultiCheckboxField(_l("Compétences que l'on peut y observer"), choices=[])

@@ -1,0 +1,97 @@
+"""The test world: referentials, the demo structure (A) and a second structure (B).
+
+Structure B has a person in every role, a team, a referent and its own competence and
+situation, so that every structure-scoped route has real ids of B to be tried from A.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.cli.referentials import read_files
+from app.domain.enums import Role, StructureKind
+from app.services import accounts, demo, structures
+from app.services import referentials as referential_service
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+STAFF_SECRET = demo.STAFF_PASSWORD
+WORKER_SECRET = demo.WORKER_CODE
+B_NAME = "Atelier Bois Partagé"
+B_PEOPLE = {
+    "b.admin": {Role.ADMIN},
+    "b.encadrant": {Role.ENCADRANT},
+    "b.cip": {Role.CONSEILLER},
+    "b.validateur": {Role.VALIDATEUR},
+    "b.salarie": {Role.SALARIE},
+}
+
+
+def load_referentials(session: Session) -> None:
+    plan = referential_service.plan_load(session, read_files(ROOT / "referentials"))
+    referential_service.apply_plan(session, plan, now=NOW, actor=None)
+
+
+def build(session: Session, keys_dir: Path) -> None:
+    """Everything the web tests start from."""
+    load_referentials(session)
+    report = demo.seed(session, now=NOW, keys_dir=keys_dir)
+    admin_a = next(m.user for m in report.structure.memberships if m.user.login == "claire.admin")
+    referential_service.add_structure_competence(
+        session,
+        actor=admin_a,
+        structure=report.structure,
+        name="Conduite de la tondeuse",
+        description="Utiliser la tondeuse autoportée en sécurité.",
+        indicators=["Vérifie le niveau d'huile avant de démarrer"],
+        now=NOW,
+    )
+    b = structures.create_structure(
+        session, actor=None, name=B_NAME, now=NOW, kind=StructureKind.EI
+    )
+    members = {}
+    for login, roles in B_PEOPLE.items():
+        user = accounts.create_user(
+            session,
+            first_name=login.split(".")[1].title(),
+            last_name="Bois",
+            login=login,
+            now=NOW,
+            secret=WORKER_SECRET if Role.SALARIE in roles else STAFF_SECRET,
+        )
+        members[login] = structures.add_member(
+            session, actor=None, structure=b, user=user, roles=roles, now=NOW
+        )
+    admin_b = members["b.admin"].user
+    members["b.salarie"].referent = members["b.cip"]
+    team = structures.create_team(session, actor=admin_b, structure=b, name="Menuiserie", now=NOW)
+    structures.set_team_members(
+        session,
+        actor=admin_b,
+        team=team,
+        leaders=[members["b.encadrant"]],
+        members=[members["b.salarie"]],
+        now=NOW,
+    )
+    referential_service.add_structure_competence(
+        session,
+        actor=admin_b,
+        structure=b,
+        name="Ponçage",
+        description="Poncer une pièce.",
+        indicators=["Choisit le bon grain de papier"],
+        now=NOW,
+    )
+    referential_service.add_structure_situation(
+        session,
+        actor=admin_b,
+        structure=b,
+        name="Fabrication d'un banc",
+        type="production",
+        competence_codes=["bunk:organiser"],
+        now=NOW,
+    )
+    session.flush()
