@@ -47,6 +47,8 @@ class DefaultConfig:
     MIN_PASSWORD_LENGTH = 10
     MIN_SHORT_CODE_LENGTH = 6
     TEMPLATES_STRICT = True
+    OBSERVATION_CORRECTION_DAYS = 7
+    CAPTURE_TOKEN_HOURS = 12
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:

@@ -22,6 +22,10 @@ def prepare_sqlite(engine: Engine) -> Engine:
 
     pysqlite opens transactions lazily and breaks SAVEPOINT; handing transaction control
     to SQLAlchemy (the documented recipe) makes ``BEGIN``/``SAVEPOINT`` behave.
+    Transactions start with ``BEGIN IMMEDIATE``: SQLite has one writer at a time, and a
+    deferred transaction that reads then writes fails at once (no busy wait) when another
+    writer committed in between; taking the lock up front makes concurrent writers queue.
+    PostgreSQL, the production database, needs none of this.
     """
     if engine.dialect.name != "sqlite":
         return engine
@@ -40,4 +44,4 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -74,3 +74,30 @@ class SituationType(StrEnum):
     IMMERSION = "immersion"
     FORMATION = "formation"
     ATELIER = "atelier"
+
+
+class WithdrawalReason(StrEnum):
+    """Why an observation was withdrawn (a category, never free text)."""
+
+    ENTRY_ERROR = "erreur_saisie"
+    WRONG_WORKER = "mauvaise_personne"
+    WRONG_COMPETENCE = "mauvaise_competence"
+    DUPLICATE = "doublon"
+    WORKER_REQUEST = "demande_salarie"
+
+
+WITHDRAWAL_REASON_LABELS: dict[WithdrawalReason, str] = {
+    WithdrawalReason.ENTRY_ERROR: "Erreur de saisie",
+    WithdrawalReason.WRONG_WORKER: "Mauvaise personne",
+    WithdrawalReason.WRONG_COMPETENCE: "Mauvaise compétence",
+    WithdrawalReason.DUPLICATE: "Doublon",
+    WithdrawalReason.WORKER_REQUEST: "À la demande du ou de la salarié·e",
+}
+
+SITUATION_TYPE_LABELS: dict[SituationType, str] = {
+    SituationType.PRODUCTION: "Production",
+    SituationType.MISE_EN_SITUATION: "Mise en situation",
+    SituationType.IMMERSION: "Immersion / PMSMP",
+    SituationType.FORMATION: "Formation",
+    SituationType.ATELIER: "Atelier",
+}

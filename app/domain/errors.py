@@ -13,6 +13,11 @@ The web layer maps them to a flash message (pages) or ``{"error": code, "message
     │   ├── WeakSecret
     │   └── NotAllowed
     ├── StructureError           structures, memberships and teams
+    ├── ObservationError         work situations and observations (HTTP 400/422)
+    │   ├── InvalidLevel, FutureObservation, CommentTooLong, SensitiveComment
+    │   ├── NotTheAuthor, CorrectionWindowClosed, AlreadyWithdrawn
+    │   ├── CompetenceNotInSituation, WorkerNotInScope, SituationNotInScope
+    │   └── IdempotencyConflict  a known key with another body (HTTP 409)
     └── InvalidReferential       a referential or scale file that cannot be loaded;
                                  ``issues`` lists ReferentialIssue(source, line, field, message)
 """
@@ -28,6 +33,7 @@ class DomainError(Exception):
 
     code: str = "domain_error"
     message: str = "Cette action n'est pas possible."
+    status: int = 400
 
     def __init__(self, message: str | None = None) -> None:
         if message is not None:
@@ -117,3 +123,84 @@ class InvalidReferential(DomainError):
 
     def __str__(self) -> str:
         return "\n".join([self.message, *(str(issue) for issue in self.issues)])
+
+
+class ObservationError(DomainError):
+    code = "observation_error"
+    status = 422
+
+
+class InvalidLevel(ObservationError):
+    code = "invalid_level"
+    message = "Choisissez un niveau de 1 à 5, ou « non observé »."
+
+
+class FutureObservation(ObservationError):
+    code = "future_observation"
+    message = "La date d'observation ne peut pas être dans le futur."
+
+
+class CommentTooLong(ObservationError):
+    code = "comment_too_long"
+    message = "Le commentaire est trop long : 500 caractères au plus."
+
+
+class SensitiveComment(ObservationError):
+    """The comment holds words about health, social or justice matters."""
+
+    code = "sensitive_comment"
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms = list(terms)
+        super().__init__(
+            "Le commentaire contient des mots qui n'ont pas leur place ici ("
+            + ", ".join(f"« {t} »" for t in self.terms)
+            + "). Pas d'information de santé, de famille, de situation sociale ou de justice :"
+            " décrivez seulement ce que vous avez vu au travail."
+        )
+
+
+class NotTheAuthor(ObservationError):
+    code = "not_the_author"
+    status = 403
+    message = "Seule la personne qui a fait l'observation peut la corriger."
+
+
+class CorrectionWindowClosed(ObservationError):
+    code = "correction_window_closed"
+    message = (
+        "Le délai pour corriger cette observation est passé. Retirez-la et saisissez-en une autre."
+    )
+
+
+class AlreadyWithdrawn(ObservationError):
+    code = "already_withdrawn"
+    message = "Cette observation a déjà été retirée."
+
+
+class CompetenceNotInSituation(ObservationError):
+    code = "competence_not_in_situation"
+    message = (
+        "Cette compétence ne fait pas partie des compétences observables dans cette situation."
+    )
+
+
+class WorkerNotInScope(ObservationError):
+    code = "worker_not_in_scope"
+    status = 404
+    message = "Ce ou cette salarié·e ne fait pas partie de vos équipes."
+
+
+class SituationNotInScope(ObservationError):
+    code = "situation_not_in_scope"
+    status = 404
+    message = "Cette situation de travail n'existe pas dans votre structure."
+
+
+class IdempotencyConflict(ObservationError):
+    code = "idempotency_conflict"
+    status = 409
+    message = (
+        "Cette saisie a déjà été envoyée avec un contenu différent. "
+        "Rechargez la page pour faire une nouvelle saisie."
+    )

@@ -24,10 +24,23 @@ from app.domain.schemas import duplicate_key_issues, read_yaml, schema_issues, s
 from app.domain.schemas.rules import referential_rule_issues, scale_rule_issues, text_issues
 
 __all__ = [
-    "AlignmentSpec", "CompetenceSpec", "GroupSpec", "IndicatorSpec", "InvalidReferential",
-    "NotObservedSpec", "ReferentialIssue", "ReferentialSpec", "ScaleLevel", "ScaleSpec",
-    "SelfAssessmentChoice", "SituationSpec", "content_hash", "localized", "parse_document",
-    "parse_referential", "parse_scale",
+    "AlignmentSpec",
+    "CompetenceSpec",
+    "GroupSpec",
+    "IndicatorSpec",
+    "InvalidReferential",
+    "NotObservedSpec",
+    "ReferentialIssue",
+    "ReferentialSpec",
+    "ScaleLevel",
+    "ScaleSpec",
+    "SelfAssessmentChoice",
+    "SituationSpec",
+    "content_hash",
+    "localized",
+    "parse_document",
+    "parse_referential",
+    "parse_scale",
 ]
 
 Texts = dict[str, str]
@@ -191,13 +204,20 @@ def _load(text: str, source: str, schema: str) -> tuple[Any, Node, list[Referent
 
 def _build_referential(data: dict[str, Any]) -> ReferentialSpec:
     return ReferentialSpec(
-        code=data["code"], version=data["version"], kind=data["kind"], name=data["name"],
+        code=data["code"],
+        version=data["version"],
+        kind=data["kind"],
+        name=data["name"],
         description=data.get("description", {}),
-        groups=tuple(GroupSpec(g["code"], g["name"], g.get("description", {}))
-                     for g in data.get("groups", [])),
+        groups=tuple(
+            GroupSpec(g["code"], g["name"], g.get("description", {}))
+            for g in data.get("groups", [])
+        ),
         competences=tuple(
             CompetenceSpec(
-                code=c["code"], group=c.get("group"), name=c["name"],
+                code=c["code"],
+                group=c.get("group"),
+                name=c["name"],
                 description=c.get("description", {}),
                 indicators=tuple(IndicatorSpec(i["code"], i["text"]) for i in c["indicators"]),
                 pictogram=c.get("pictogram"),
@@ -207,16 +227,22 @@ def _build_referential(data: dict[str, Any]) -> ReferentialSpec:
             for c in data.get("competences", [])
         ),
         situations=tuple(
-            SituationSpec(s["code"], s["name"], SituationType(s["type"]), tuple(s["competences"]),
-                          s.get("description", {}))
+            SituationSpec(
+                s["code"],
+                s["name"],
+                SituationType(s["type"]),
+                tuple(s["competences"]),
+                s.get("description", {}),
+            )
             for s in data.get("situations", [])
         ),
         content_hash=content_hash(data),
     )
 
 
-def parse_referential(text: str, source: str, *,
-                      known_bunk_codes: Collection[str] | None = None) -> ReferentialSpec:
+def parse_referential(
+    text: str, source: str, *, known_bunk_codes: Collection[str] | None = None
+) -> ReferentialSpec:
     """Parse and check a grid, pack, trade or situations file.
 
     ``source`` names the file in issues. When ``known_bunk_codes`` is given, ``bunk:``
@@ -238,20 +264,26 @@ def parse_scale(text: str, source: str) -> ScaleSpec:
     if issues:
         raise InvalidReferential(sorted_unique(issues))
     return ScaleSpec(
-        code=data["code"], version=data["version"], usable_min=data["usable_min"],
-        levels=tuple(ScaleLevel(lv["level"], lv["staff"], lv["worker"], lv["source"], lv["public"])
-                     for lv in data["levels"]),
+        code=data["code"],
+        version=data["version"],
+        usable_min=data["usable_min"],
+        levels=tuple(
+            ScaleLevel(lv["level"], lv["staff"], lv["worker"], lv["source"], lv["public"])
+            for lv in data["levels"]
+        ),
         not_observed=NotObservedSpec(data["not_observed"]["code"], data["not_observed"]["label"]),
         self_assessment_choices=tuple(
             SelfAssessmentChoice(c["code"], tuple(c["levels"]), c["pictogram"], c["worker"])
             for c in data.get("self_assessment_choices", [])
         ),
-        name=data["name"], content_hash=content_hash(data),
+        name=data["name"],
+        content_hash=content_hash(data),
     )
 
 
-def parse_document(text: str, source: str, *,
-                   known_bunk_codes: Collection[str] | None = None) -> ReferentialSpec | ScaleSpec:
+def parse_document(
+    text: str, source: str, *, known_bunk_codes: Collection[str] | None = None
+) -> ReferentialSpec | ScaleSpec:
     """Parse a scale (``kind: scale``) or any referential file, by its ``kind``."""
     data, _root = read_yaml(text, source)
     if isinstance(data, dict) and data.get("kind") == "scale":

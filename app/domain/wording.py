@@ -18,25 +18,79 @@ from typing import Literal
 
 #: Blocked terms (§5), as written there. "(e)s" marks the feminine and plural forms.
 BLOCKED_FR: tuple[str, ...] = (
-    "éloigné(e)s de l'emploi", "public en difficulté", "handicap", "handicapé", "RQTH",
-    "MDPH", "détenu", "détention", "prison", "sous main de justice", "casier", "probation",
-    "SPIP", "réinsertion", "RSA", "allocataire", "minima sociaux", "réfugié",
-    "demandeur d'asile", "sans-abri", "SDF", "illettré", "illettrisme", "analphabète",
-    "addiction", "toxicomane", "NEET", "décrocheur", "chômeur de longue durée", "DELD",
-    "inemployable", "contrat aidé", "CDDI", "chantier d'insertion", "entreprise d'insertion",
+    "éloigné(e)s de l'emploi",
+    "public en difficulté",
+    "handicap",
+    "handicapé",
+    "RQTH",
+    "MDPH",
+    "détenu",
+    "détention",
+    "prison",
+    "sous main de justice",
+    "casier",
+    "probation",
+    "SPIP",
+    "réinsertion",
+    "RSA",
+    "allocataire",
+    "minima sociaux",
+    "réfugié",
+    "demandeur d'asile",
+    "sans-abri",
+    "SDF",
+    "illettré",
+    "illettrisme",
+    "analphabète",
+    "addiction",
+    "toxicomane",
+    "NEET",
+    "décrocheur",
+    "chômeur de longue durée",
+    "DELD",
+    "inemployable",
+    "contrat aidé",
+    "CDDI",
+    "chantier d'insertion",
+    "entreprise d'insertion",
 )
 BLOCKED_EN: tuple[str, ...] = (
-    "disadvantaged", "hard-to-employ", "ex-offender", "inmate", "prison", "disabled",
-    "welfare", "illiterate", "homeless", "long-term unemployed", "NEET", "rehabilitation",
+    "disadvantaged",
+    "hard-to-employ",
+    "ex-offender",
+    "inmate",
+    "prison",
+    "disabled",
+    "welfare",
+    "illiterate",
+    "homeless",
+    "long-term unemployed",
+    "NEET",
+    "rehabilitation",
 )
 BLOCKED_IT: tuple[str, ...] = (
-    "svantaggiato", "disabile", "detenuto", "carcere", "reinserimento",
-    "inserimento lavorativo", "analfabeta", "senzatetto", "disoccupato di lunga durata",
+    "svantaggiato",
+    "disabile",
+    "detenuto",
+    "carcere",
+    "reinserimento",
+    "inserimento lavorativo",
+    "analfabeta",
+    "senzatetto",
+    "disoccupato di lunga durata",
 )
 #: Terms that may be fine in context: shown to a person, never rejected on their own.
 REVIEW: tuple[str, ...] = (
-    "insertion", "bénéficiaire", "difficulté", "fragile", "précaire", "vulnérable",
-    "motivation", "comportement", "déficit", "manque",
+    "insertion",
+    "bénéficiaire",
+    "difficulté",
+    "fragile",
+    "précaire",
+    "vulnérable",
+    "motivation",
+    "comportement",
+    "déficit",
+    "manque",
 )
 
 HitKind = Literal["blocked", "review"]
@@ -175,3 +229,104 @@ def is_deficit_phrasing(text: str) -> bool:
     """
     folded = normalize(text).lstrip(" \t\r\n-*•·«»\"'“”:–—")
     return bool(_DEFICIT.match(folded))
+
+
+# --- Sensitive information in free text (REQUIREMENTS OBS-07, PRIV-01) ----------------
+# Health, disability, family, social, benefit, housing, residence and justice words that do
+# not belong in a competence file. A hit asks the author to rephrase; it never stores silently.
+SENSITIVE: tuple[str, ...] = (
+    # health and disability
+    "santé mentale",
+    "malade",
+    "maladie",
+    "dépression",
+    "dépressif",
+    "déprime",
+    "anxiété",
+    "burn-out",
+    "psychiatre",
+    "psychiatrie",
+    "psychologue",
+    "médecin",
+    "médicament",
+    "hôpital",
+    "hospitalisation",
+    "hospitalisé",
+    "arrêt maladie",
+    "enceinte",
+    "grossesse",
+    "alcool",
+    "alcoolique",
+    "drogue",
+    "cannabis",
+    "addiction",
+    "addict",
+    "sevrage",
+    "handicap",
+    "handicapé",
+    "RQTH",
+    "MDPH",
+    "invalidité",
+    "diabète",
+    "cancer",
+    "VIH",
+    # justice
+    "prison",
+    "détention",
+    "détenu",
+    "incarcération",
+    "incarcéré",
+    "casier",
+    "judiciaire",
+    "tribunal",
+    "condamnation",
+    "condamné",
+    "probation",
+    "SPIP",
+    "garde à vue",
+    "police",
+    "plainte",
+    "TIG",
+    # social situation, benefits, housing, residence, family
+    "RSA",
+    "CAF",
+    "allocation",
+    "allocataire",
+    "minima sociaux",
+    "dette",
+    "surendettement",
+    "huissier",
+    "expulsion",
+    "SDF",
+    "sans-abri",
+    "hébergement d'urgence",
+    "réfugié",
+    "demandeur d'asile",
+    "titre de séjour",
+    "sans-papiers",
+    "divorce",
+    "violence",
+    "violences conjugales",
+    "ASE",
+    "garde des enfants",
+    "religion",
+    "ramadan",
+    "syndicat",
+)
+_SENSITIVE_PATTERNS = tuple((term, _compile(term, "fr")) for term in SENSITIVE)
+
+
+def sensitive_terms(text: str) -> list[str]:
+    """The sensitive words found in a free-text comment, in reading order, without repeats."""
+    folded, _origin = _fold(text)
+    hits = sorted(
+        (match.start(), term)
+        for term, pattern in _SENSITIVE_PATTERNS
+        for match in [pattern.search(folded)]
+        if match
+    )
+    seen: list[str] = []
+    for _start, term in hits:
+        if term not in seen:
+            seen.append(term)
+    return seen

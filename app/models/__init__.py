@@ -12,6 +12,14 @@ from app.models.accounts import (
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.keys import SigningKey
+from app.models.observations import (
+    Capture,
+    Observation,
+    ObservationComment,
+    ObservationVersion,
+    WorkSituation,
+    WorkSituationCompetence,
+)
 from app.models.referentials import (
     Competence,
     CompetenceGroup,
@@ -19,9 +27,17 @@ from app.models.referentials import (
     Referential,
     SituationTemplate,
 )
+from app.models.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
+    "Capture",
+    "Observation",
+    "ObservationComment",
+    "ObservationVersion",
+    "WorkSituation",
+    "WorkSituationCompetence",
     "Base",
     "Competence",
     "CompetenceGroup",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Competence, CompetenceGroup, Referential, Structure
+from app.models import Competence, CompetenceGroup, Referential, SituationTemplate, Structure
 
 KIND_ORDER = {"soft_skills": 0, "pack": 1, "trade": 2, "situations": 3}
 
@@ -81,3 +81,65 @@ def structure_competence(
         .join(Referential)
         .where(Referential.structure_id == structure.id, Competence.public_id == public_id)
     )
+
+
+def observable_competences(session: Session, structure: Structure) -> list[Competence]:
+    """Competences a structure can attach to a situation: current shared grids, then its own
+    active ones (deactivated ones stay in history but are no longer offered)."""
+    result: list[Competence] = []
+    for ref in current_grids(session):
+        result.extend(ref.competences)
+    own = structure_referential(session, structure)
+    if own is not None:
+        result.extend(c for c in own.competences if not c.is_inactive)
+    return result
+
+
+def resolve_codes(
+    session: Session, template_referential: Referential, codes: list[str]
+) -> list[Competence]:
+    """Competences named by a situation template: ``bunk:code`` or a code of its own file."""
+    found: list[Competence] = []
+    for code in codes:
+        ref_code, _, comp_code = code.rpartition(":")
+        ref = template_referential
+        if ref_code:
+            ref = session.scalar(
+                select(Referential).where(
+                    Referential.code == ref_code, Referential.superseded_at.is_(None)
+                )
+            )
+        if ref is None:
+            continue
+        match = next((c for c in ref.competences if c.code == comp_code), None)
+        if match is not None:
+            found.append(match)
+    return found
+
+
+def situation_templates(session: Session) -> list[SituationTemplate]:
+    """Situation templates of the current shared referentials."""
+    return list(
+        session.scalars(
+            select(SituationTemplate)
+            .join(Referential)
+            .where(Referential.superseded_at.is_(None), Referential.structure_id.is_(None))
+            .options(selectinload(SituationTemplate.referential))
+            .order_by(Referential.code, SituationTemplate.position)
+        )
+    )
+
+
+def scale_choices(session: Session, locale: str = "fr") -> list[tuple[str, str]]:
+    """The level choices of the current scale in staff wording, then « non observé »."""
+    scale = current_scale(session)
+    levels = (scale.payload.get("levels") if scale else None) or []
+    choices = []
+    for level in levels:
+        staff = level.get("staff") or {}
+        choices.append((str(level["level"]), staff.get(locale) or staff.get("fr", "")))
+    not_observed = (scale.payload.get("not_observed") or {}).get("label", {}) if scale else {}
+    choices.append(
+        ("non_observe", not_observed.get(locale) or not_observed.get("fr") or "Non observé")
+    )
+    return choices

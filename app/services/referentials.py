@@ -8,9 +8,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,7 @@ from app.domain.referentials import (
     InvalidReferential,
     ReferentialSpec,
     ScaleSpec,
-    parse_referential,
-    parse_scale,
+    parse_document,
 )
 from app.models import (
     Competence,
@@ -52,24 +51,24 @@ class LoadPlan:
         return bool(self.new)
 
 
-def _is_scale(text: str) -> bool:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return False
-    return isinstance(data, dict) and "levels" in data
-
-
 def parse_files(files: list[tuple[str, str]]) -> list[tuple[str, ReferentialSpec | ScaleSpec]]:
-    """Parse every ``(source, text)``; any problem in any file raises, with every issue."""
+    """Parse every ``(source, text)``; any problem in any file raises, with every issue.
+
+    The Bunk grid is parsed first, so that ``bunk:`` references in the other files are
+    checked against its competence codes.
+    """
     parsed: list[tuple[str, ReferentialSpec | ScaleSpec]] = []
     issues = []
-    for source, text in files:
+    bunk_codes: set[str] | None = None
+    ordered = sorted(files, key=lambda f: 0 if Path(f[0]).name == "bunk.yaml" else 1)
+    for source, text in ordered:
         try:
-            spec = parse_scale(text, source) if _is_scale(text) else parse_referential(text, source)
+            spec = parse_document(text, source, known_bunk_codes=bunk_codes)
         except InvalidReferential as error:
             issues.extend(error.issues)
             continue
+        if isinstance(spec, ReferentialSpec) and spec.code == "bunk":
+            bunk_codes = {c.code for c in spec.competences}
         parsed.append((source, spec))
     if issues:
         raise InvalidReferential(issues)

@@ -13,6 +13,7 @@ from app.extensions import db, login_manager
 from app.web.access import check_table, enforce_access
 from app.web.errors import register_errors
 from app.web.i18n import LANGUAGE_NAMES, localized
+from app.web.timez import format_local
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,10 +24,24 @@ CSP = (
 
 def register_web(app: Flask) -> None:
     """Register blueprints, hooks and template settings on ``app``."""
-    from app.web.blueprints import admin, auth, home, me, platform, referentials, staff
+    from app.extensions import csrf
+    from app.web import api
+    from app.web.blueprints import (
+        admin,
+        auth,
+        home,
+        me,
+        observations,
+        platform,
+        referentials,
+        staff,
+    )
 
-    for module in (home, auth, me, platform, referentials, staff, admin):
+    for module in (home, auth, me, platform, referentials, staff, admin, observations):
         app.register_blueprint(module.bp)
+    # The API authenticates with bearer tokens, which browsers never send on their own.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -48,6 +63,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals.update(
         localized=localized, language_names=LANGUAGE_NAMES, role_title=_role_title
     )
+    app.jinja_env.filters["local_dt"] = format_local
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -35,6 +35,9 @@ class Scope(StrEnum):
 class Rule:
     scope: Scope
     roles: frozenset[Role] = frozenset()
+    #: "session" (pages), "token" (API bearer token) or "capture" (API token or the
+    #: page's capture token).
+    auth: str = "session"
 
 
 PUBLIC = Rule(Scope.PUBLIC)
@@ -42,10 +45,10 @@ PERSON = Rule(Scope.PERSON)
 PLATFORM = Rule(Scope.PLATFORM)
 
 
-def staff(*roles: Role) -> Rule:
+def staff(*roles: Role, auth: str = "session") -> Rule:
     """A structure-scoped rule admitting ``roles`` (every staff role when none is given)."""
     chosen = roles or tuple(r for r in Role if r.is_staff)
-    return Rule(Scope.STRUCTURE, frozenset(chosen))
+    return Rule(Scope.STRUCTURE, frozenset(chosen), auth)
 
 
 A, E, C, V = Role.ADMIN, Role.ENCADRANT, Role.CONSEILLER, Role.VALIDATEUR
@@ -87,6 +90,22 @@ RULES: dict[str, Rule] = {
     "admin.deactivate_competence": staff(A),
     "admin.create_situation": staff(A),
     "admin.audit": staff(A),
+    "observations.team": staff(E, C, V),
+    "observations.capture": staff(E, C, V),
+    "observations.record": staff(E, C, V),
+    "observations.correct": staff(E, C, V),
+    "observations.withdraw": staff(A, E, C, V),
+    "observations.situations": staff(A, E, C),
+    "observations.create_situation": staff(A, E, C),
+    "observations.capture_token": staff(E, C, V),
+    "me.api_tokens": PERSON,
+    "me.create_api_token": PERSON,
+    "me.revoke_api_token": PERSON,
+    "api.openapi": PUBLIC,
+    "api.list_observations": staff(E, C, V, auth="token"),
+    "api.create_observations": staff(E, C, V, auth="capture"),
+    "api.correct_observation": staff(E, C, V, auth="token"),
+    "api.withdraw_observation": staff(A, E, C, V, auth="token"),
 }
 
 #: Endpoints a person who must choose a new secret may still reach.
@@ -113,6 +132,7 @@ def enforce_access():  # type: ignore[no-untyped-def]
     from app.extensions import db
     from app.models import Structure
     from app.queries.people import current_membership
+    from app.web.api.auth import authenticate
 
     endpoint = request.endpoint
     if endpoint is None:  # 404 and 405 are answered by Flask itself
@@ -120,16 +140,20 @@ def enforce_access():  # type: ignore[no-untyped-def]
     rule = RULES[endpoint]
     g.structure = None
     g.membership = None
+    g.user = current_user if current_user.is_authenticated else None
     if rule.scope is Scope.PUBLIC:
         return None
-    if not current_user.is_authenticated:
+    if rule.auth != "session":
+        g.user = authenticate(capture_allowed=rule.auth == "capture")
+    elif not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if current_user.must_change_password and endpoint not in DURING_SECRET_CHANGE:
+    elif current_user.must_change_password and endpoint not in DURING_SECRET_CHANGE:
         return redirect(url_for("me.secret"))
+    user = g.user
     if rule.scope is Scope.PERSON:
         return None
     if rule.scope is Scope.PLATFORM:
-        if not current_user.is_superadmin:
+        if not user.is_superadmin:
             abort(403)
         return None
     structure_id = (request.view_args or {}).get("structure_id")
@@ -140,7 +164,7 @@ def enforce_access():  # type: ignore[no-untyped-def]
     )
     if structure is None:
         abort(404)
-    membership = current_membership(db.session, current_user, structure)
+    membership = current_membership(db.session, user, structure)
     if membership is None:
         abort(404)
     if not (membership.role_set & rule.roles):

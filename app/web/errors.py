@@ -11,10 +11,14 @@ from app.domain.errors import DomainError
 
 MESSAGES = {
     400: "La demande n'a pas pu être comprise. Vérifiez le formulaire et réessayez.",
+    401: "Un jeton d'accès valide est nécessaire.",
     403: "Vous n'avez pas accès à cette page avec votre rôle.",
     404: "Cette page n'existe pas, ou vous n'y avez pas accès.",
     405: "Cette action n'est pas possible ici.",
+    409: "Cette demande entre en conflit avec une autre.",
     413: "Le fichier envoyé est trop lourd.",
+    415: "Envoyez du JSON (Content-Type: application/json).",
+    422: "Cette demande ne peut pas être traitée.",
     429: "Trop de tentatives en peu de temps. Attendez une minute, puis réessayez.",
     500: "Une erreur s'est produite de notre côté. Réessayez dans un instant.",
 }
@@ -25,10 +29,25 @@ def flash_error(error: DomainError) -> None:
     flash(_(error.message), "error")
 
 
-def _render(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def _render(code: int, message: str | None = None, error_code: str | None = None):  # type: ignore[no-untyped-def]
     text = message or MESSAGES.get(code, MESSAGES[500])
     if request.path.startswith("/api/"):
-        return {"error": str(code), "message": _(text)}, code
+        return {"error": error_code or ERROR_CODES.get(code, "error"), "message": _(text)}, code
     return render_template("errors/error.html", code=code, message=_(text)), code
 
 
@@ -49,4 +68,4 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):  # type: ignore[no-untyped-def]
-        return _render(400, error.message)
+        return _render(error.status, error.message, error.code)

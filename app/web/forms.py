@@ -7,8 +7,11 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     EmailField,
+    HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -196,3 +199,68 @@ class SituationForm(FlaskForm):
         ],
     )
     competences = MultiCheckboxField(_l("Compétences que l'on peut y observer"), choices=[])
+
+
+LEVEL_CHOICES_NOT_OBSERVED = "non_observe"
+
+
+class CaptureForm(FlaskForm):
+    """Quick capture: the worker(s) come from the URL; competence, level, save."""
+
+    idempotency_key = HiddenField(validators=[DataRequired(REQUIRED), Length(min=8, max=80)])
+    situation = HiddenField(validators=[DataRequired(REQUIRED)])
+    competence = RadioField(
+        _l("Compétence"), choices=[], validators=[DataRequired(_l("Choisissez une compétence."))]
+    )
+    level = RadioField(
+        _l("Ce que vous avez vu"),
+        choices=[],
+        validators=[DataRequired(_l("Choisissez un niveau."))],
+    )
+    comment = TextAreaField(
+        _l("Commentaire (facultatif)"),
+        validators=[Optional(), Length(max=500, message=_l("500 caractères au plus."))],
+    )
+    observed_at = DateTimeLocalField(
+        _l("Observé le"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
+
+
+class CorrectionForm(FlaskForm):
+    level = RadioField(
+        _l("Ce que vous avez vu"),
+        choices=[],
+        validators=[DataRequired(_l("Choisissez un niveau."))],
+    )
+    comment = TextAreaField(
+        _l("Commentaire (facultatif)"),
+        validators=[Optional(), Length(max=500, message=_l("500 caractères au plus."))],
+    )
+    observed_at = DateTimeLocalField(
+        _l("Observé le"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[DataRequired(REQUIRED)],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    reason = SelectField(_l("Raison du retrait"), choices=[])
+
+
+class WorkSituationForm(FlaskForm):
+    name = StringField(
+        _l("Chantier ou activité"), validators=[DataRequired(REQUIRED), Length(max=160)]
+    )
+    place = StringField(_l("Lieu (facultatif)"), validators=[Optional(), Length(max=160)])
+    type = SelectField(_l("Type de situation"), choices=[])
+    team = SelectField(_l("Équipe"), choices=[])
+    starts_on = DateField(_l("Début"), validators=[DataRequired(REQUIRED)])
+    ends_on = DateField(_l("Fin (facultative)"), validators=[Optional()])
+    competences = MultiCheckboxField(_l("Compétences que l'on peut y observer"), choices=[])
+
+
+class ApiTokenForm(FlaskForm):
+    label = StringField(
+        _l("Nom du jeton (par exemple : logiciel de suivi)"),
+        validators=[DataRequired(REQUIRED), Length(max=100)],
+    )

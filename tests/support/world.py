@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.cli.referentials import read_files
-from app.domain.enums import Role, StructureKind
-from app.services import accounts, demo, structures
+from app.domain.enums import Role, SituationType, StructureKind
+from app.services import accounts, demo, observations, structures
 from app.services import referentials as referential_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,4 +94,40 @@ def build(session: Session, keys_dir: Path) -> None:
         competence_codes=["bunk:organiser"],
         now=NOW,
     )
+    _observe(session, report.structure, "marc.encadrant", "karim")
+    _observe(session, b, "b.encadrant", "b.salarie")
     session.flush()
+
+
+def _observe(session: Session, structure, observer_login: str, worker_login: str) -> None:  # type: ignore[no-untyped-def]
+    """A work situation of the observer's team, and one observation of a worker in it."""
+    from app.queries import referentials as referential_queries
+
+    by_login = {m.user.login: m for m in structure.memberships}
+    observer, worker = by_login[observer_login], by_login[worker_login]
+    team = next(link.team for link in worker.team_links)
+    bunk = [r for r in referential_queries.current_grids(session) if r.code == "bunk"][0]
+    situation = observations.create_situation(
+        session,
+        author=observer,
+        name=f"Chantier de {team.name}",
+        type=SituationType.PRODUCTION,
+        starts_on=NOW.date(),
+        competences=bunk.competences[:4],
+        now=NOW,
+        team=team,
+        place="Atelier",
+    )
+    observations.record_capture(
+        session,
+        author=observer,
+        situation_id=situation.public_id,
+        observed_at=NOW,
+        items=[
+            observations.CaptureItem(
+                worker.public_id, bunk.competences[0].public_id, 3, "Travail soigné et rangé."
+            )
+        ],
+        idempotency_key=f"world-{worker_login}",
+        now=NOW,
+    )

@@ -30,10 +30,12 @@ _TYPE_NAMES = {
     "boolean": "true ou false",
 }
 _PATTERN_MESSAGES = {
-    "^[a-z0-9]+(-[a-z0-9]+)*$":
-        "code invalide : lettres minuscules sans accent, chiffres et tirets (ex. s-adapter)",
-    "^(bunk:)?[a-z0-9]+(-[a-z0-9]+)*$":
-        "référence invalide : un code de ce fichier ou « bunk:<code> »",
+    "^[a-z0-9]+(-[a-z0-9]+)*$": (
+        "code invalide : lettres minuscules sans accent, chiffres et tirets (ex. s-adapter)"
+    ),
+    "^(bunk:)?[a-z0-9]+(-[a-z0-9]+)*$": (
+        "référence invalide : un code de ce fichier ou « bunk:<code> »"
+    ),
     "\\S": "le texte ne doit pas être vide",
     "^https?://[^\\s]+$": "adresse web invalide : elle doit commencer par https://",
 }
@@ -138,9 +140,14 @@ def duplicate_key_issues(root: Node, source: str) -> list[ReferentialIssue]:
             for key, value in node.value:
                 name = str(key.value)
                 if name in seen:
-                    issues.append(ReferentialIssue(source, key.start_mark.line + 1,
-                                                   field_path([*path, name]),
-                                                   f"champ écrit deux fois : {name}"))
+                    issues.append(
+                        ReferentialIssue(
+                            source,
+                            key.start_mark.line + 1,
+                            field_path([*path, name]),
+                            f"champ écrit deux fois : {name}",
+                        )
+                    )
                 seen.add(name)
                 walk(value, [*path, name])
         elif isinstance(node, SequenceNode):
@@ -172,7 +179,7 @@ def _messages(error: ValidationError) -> Iterator[tuple[list[str | int], bool, s
                 yield [*path, str(name)], True, f"champ inconnu : {name}"
     elif "propertyNames" in error.schema_path:
         if isinstance(error.instance, bool):  # YAML reads a bare no / yes as false / true
-            yield path, False, "code de langue à écrire entre guillemets, par exemple \"no\": …"
+            yield path, False, 'code de langue à écrire entre guillemets, par exemple "no": …'
         else:
             message = f"code de langue invalide : {_quote(error.instance)} (ex. fr, en, it)"
             yield [*path, str(error.instance)], True, message

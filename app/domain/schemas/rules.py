@@ -58,12 +58,17 @@ def text_issues(data: Any, root: Node, source: str) -> list[ReferentialIssue]:
                 walk(item, [*path, index])
         elif isinstance(value, str):
             for term in dict.fromkeys(wording.blocked_terms(value)):
-                issues.add(path, f"terme stigmatisant interdit : « {term} » "
-                                 "(décrivez une action au travail)")
+                issues.add(
+                    path,
+                    f"terme stigmatisant interdit : « {term} » (décrivez une action au travail)",
+                )
             phrased = len(path) >= 2 and path[-2] in _PHRASED_FIELDS
             if phrased and wording.is_deficit_phrasing(value):
-                issues.add(path, "formulation négative : décrivez ce que la personne fait, "
-                                 "sans « ne pas… » ni « manque… »")
+                issues.add(
+                    path,
+                    "formulation négative : décrivez ce que la personne fait, "
+                    "sans « ne pas… » ni « manque… »",
+                )
 
     walk(data, [])
     return list(issues)
@@ -88,22 +93,28 @@ def referential_rule_issues(
             issues.add(["competences", i, "group"], "champ obligatoire manquant : group")
         link = comp.get("links_to")
         if link is not None and known_bunk_codes is not None and link not in known_bunk_codes:
-            issues.add(["competences", i, "links_to"],
-                       f"compétence inconnue dans la grille bunk : « {link} »")
+            issues.add(
+                ["competences", i, "links_to"],
+                f"compétence inconnue dans la grille bunk : « {link} »",
+            )
     codes = {c["code"] for c in competences}
     for i, situation in enumerate(situations):
         for j, ref in enumerate(situation["competences"]):
             path: list[str | int] = ["situations", i, "competences", j]
             if not ref.startswith(BUNK_PREFIX):
                 if ref not in codes:
-                    issues.add(path, f"compétence inconnue : « {ref} » "
-                                     "(ni dans ce fichier, ni « bunk:<code> »)")
-            elif known_bunk_codes is not None and ref[len(BUNK_PREFIX):] not in known_bunk_codes:
+                    issues.add(
+                        path,
+                        f"compétence inconnue : « {ref} » (ni dans ce fichier, ni « bunk:<code> »)",
+                    )
+            elif known_bunk_codes is not None and ref[len(BUNK_PREFIX) :] not in known_bunk_codes:
                 issues.add(path, f"compétence inconnue dans la grille bunk : « {ref} »")
     if data["kind"] == "trade" and not any(_is_safety(c) for c in competences):
-        issues.add(["competences"],
-                   "une compétence « Appliquer les règles de sécurité » est requise pour un métier",
-                   at_key=True)
+        issues.add(
+            ["competences"],
+            "une compétence « Appliquer les règles de sécurité » est requise pour un métier",
+            at_key=True,
+        )
     return list(issues)
 
 
@@ -123,11 +134,15 @@ def scale_rule_issues(data: dict[str, Any], root: Node, source: str) -> list[Ref
         if level["level"] != i + 1:
             issues.add(["levels", i, "level"], "les niveaux sont numérotés de 1 à 5, dans l'ordre")
         if usable_min in numbers and level["public"] and level["level"] < usable_min:
-            issues.add(["levels", i, "public"],
-                       "un niveau sous le minimum utilisable reste interne : public: false")
+            issues.add(
+                ["levels", i, "public"],
+                "un niveau sous le minimum utilisable reste interne : public: false",
+            )
     choices = data.get("self_assessment_choices", [])
     covered = [number for choice in choices for number in choice["levels"]]
     if choices and sorted(covered) != sorted(numbers):
-        issues.add(["self_assessment_choices"],
-                   "chaque niveau de 1 à 5 doit correspondre à un seul pictogramme")
+        issues.add(
+            ["self_assessment_choices"],
+            "chaque niveau de 1 à 5 doit correspondre à un seul pictogramme",
+        )
     return list(issues)

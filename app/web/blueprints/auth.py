@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     Blueprint,
     current_app,
@@ -16,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, limiter
-from app.services import accounts, audit
+from app.services import accounts, audit, tokens
 from app.web.blueprints.home import home_url_for
 from app.web.forms import EmptyForm, LoginForm
 from app.web.utils import now, safe_next
@@ -50,6 +52,7 @@ def login():  # type: ignore[no-untyped-def]
             return render_template("auth/login.html", form=form), 400
         session.clear()
         login_user(result.user)
+        session["capture_nonce"] = secrets.token_urlsafe(16)
         audit.record(
             db.session, action="auth.signed_in", now=now(), actor=result.user, subject=result.user
         )
@@ -66,6 +69,11 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        if session.get("capture_nonce"):
+            tokens.revoke_session_tokens(
+                db.session, user=current_user, session_nonce=session["capture_nonce"], now=now()
+            )
+            db.session.commit()
         logout_user()
         session.clear()
         flash(_("Vous êtes déconnecté·e. À bientôt !"), "info")

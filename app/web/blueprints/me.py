@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,9 +10,9 @@ from app.domain.errors import DomainError
 from app.extensions import db
 from app.queries import activity as activity_queries
 from app.queries.people import staff_structures
-from app.services import accounts
+from app.services import accounts, tokens
 from app.web.errors import flash_error
-from app.web.forms import EmptyForm, SecretForm
+from app.web.forms import ApiTokenForm, EmptyForm, SecretForm
 from app.web.utils import now
 
 bp = Blueprint("me", __name__, url_prefix="/moi")
@@ -66,3 +66,49 @@ def recovery_codes():  # type: ignore[no-untyped-def]
         )
         db.session.commit()
     return render_template("me/recovery_codes.html", form=form, codes=codes)
+
+
+@bp.get("/jetons")
+def api_tokens():  # type: ignore[no-untyped-def]
+    return render_template(
+        "me/api_tokens.html",
+        tokens=tokens.user_api_tokens(db.session, current_user),
+        form=ApiTokenForm(),
+        revoke_form=EmptyForm(),
+        created=None,
+    )
+
+
+@bp.post("/jetons")
+def create_api_token():  # type: ignore[no-untyped-def]
+    form = ApiTokenForm()
+    created = None
+    status = 400
+    if form.validate_on_submit():
+        created = tokens.issue_api_token(
+            db.session, user=current_user, label=form.label.data or "", now=now()
+        )
+        db.session.commit()
+        status = 200
+    return render_template(
+        "me/api_tokens.html",
+        tokens=tokens.user_api_tokens(db.session, current_user),
+        form=form,
+        revoke_form=EmptyForm(),
+        created=created,
+    ), status
+
+
+@bp.post("/jetons/<token_id>/revoquer")
+def revoke_api_token(token_id: str):  # type: ignore[no-untyped-def]
+    token = next(
+        (t for t in tokens.user_api_tokens(db.session, current_user) if t.public_id == token_id),
+        None,
+    )
+    if token is None:
+        abort(404)
+    if EmptyForm().validate_on_submit() and token.revoked_at is None:
+        tokens.revoke_token(db.session, token=token, actor=current_user, now=now())
+        db.session.commit()
+        flash(_("Le jeton est révoqué."), "success")
+    return redirect(url_for("me.api_tokens"))

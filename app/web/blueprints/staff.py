@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, g, render_template, url_for
 from flask_login import current_user
 
-from app.domain.enums import CodeKind, Role
+from app.domain.enums import WITHDRAWAL_REASON_LABELS, CodeKind, Role
 from app.extensions import db
+from app.queries import observations as obs_queries
 from app.queries import people
 from app.queries import referentials as referential_queries
 from app.services import accounts
-from app.web.forms import EmptyForm
+from app.web.forms import EmptyForm, WithdrawForm
 from app.web.utils import now
 
 bp = Blueprint("staff", __name__, url_prefix="/s/<structure_id>")
@@ -52,7 +55,26 @@ def _worker_or_404(worker_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/salaries/<worker_id>")
 def worker(structure_id: str, worker_id: str):  # type: ignore[no-untyped-def]
-    return render_template("staff/worker.html", worker=_worker_or_404(worker_id), form=EmptyForm())
+    worker = _worker_or_404(worker_id)
+    observations = obs_queries.worker_observations(db.session, worker)
+    by_role: dict[Role, list] = {}
+    for observation in observations:
+        by_role.setdefault(observation.author_role, []).append(observation)
+    withdraw_form = WithdrawForm()
+    withdraw_form.reason.choices = [
+        (r.value, label) for r, label in WITHDRAWAL_REASON_LABELS.items()
+    ]
+    return render_template(
+        "staff/worker.html",
+        worker=worker,
+        form=EmptyForm(),
+        by_role=by_role,
+        withdraw_form=withdraw_form,
+        reason_labels=WITHDRAWAL_REASON_LABELS,
+        scale=dict(referential_queries.scale_choices(db.session)),
+        correction_deadline=now()
+        - timedelta(days=current_app.config["OBSERVATION_CORRECTION_DAYS"]),
+    )
 
 
 @bp.post("/salaries/<worker_id>/code")
