@@ -38,9 +38,12 @@ browser-deps:
 test: install system-deps browser-deps
 	$(BIN)/ruff check .
 	@echo "== Test suite on SQLite =="
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2
 	@echo "== Database tests again on a throw-away PostgreSQL =="
-	JALON_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider -m db
+	JALON_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider -n 2 -m db
+
+bench: install
+	$(BIN)/python -m bench
 
 lint: install
 	$(BIN)/ruff check .

@@ -20,6 +20,15 @@ from app.models.observations import (
     WorkSituation,
     WorkSituationCompetence,
 )
+from app.models.progress import (
+    FileReadLog,
+    FocusCompetence,
+    ProgressReview,
+    ReviewComment,
+    ReviewGoal,
+    SelfAssessment,
+    SelfAssessmentAnswer,
+)
 from app.models.referentials import (
     Competence,
     CompetenceGroup,
@@ -30,6 +39,13 @@ from app.models.referentials import (
 from app.models.tokens import ApiToken
 
 __all__ = [
+    "FileReadLog",
+    "FocusCompetence",
+    "ProgressReview",
+    "ReviewComment",
+    "ReviewGoal",
+    "SelfAssessment",
+    "SelfAssessmentAnswer",
     "ApiToken",
     "AuditEvent",
     "Capture",

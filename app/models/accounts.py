@@ -77,6 +77,10 @@ class Structure(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     url: Mapped[str | None] = mapped_column(String(500))
     role_titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # "pictos3" (3 pictogram choices) or "levels5" (the 5 levels in words), SELF-04.
+    self_assessment_format: Mapped[str] = mapped_column(
+        String(16), default="pictos3", server_default="pictos3"
+    )
     created_at: Mapped[created_at]
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

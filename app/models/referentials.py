@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, bool_false, created_at, i18n_text, intpk, public_id
@@ -88,6 +88,10 @@ class Competence(Base):
     name: Mapped[i18n_text]
     description: Mapped[i18n_text]
     pictogram: Mapped[str | None] = mapped_column(String(40))
+    # First-person, plain-words sentence for the worker ("Je suis à l'heure").
+    statement: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
     links_to: Mapped[str | None] = mapped_column(String(120))
     alignments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)

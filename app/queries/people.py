@@ -71,7 +71,7 @@ def visible_workers_query(viewer: Membership, *, include_ended: bool = False) ->
         member = aliased(TeamMember)
         conditions.append(
             exists()
-            .where(member.membership_id == Membership.id)
+            .where(member.membership_id == Membership.id, member.is_leader.is_(False))
             .where(
                 exists().where(
                     and_(

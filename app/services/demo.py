@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain.enums import Role, StructureKind, StructureModel
-from app.models import Membership, Structure, User
-from app.services import accounts, keys, structures
+from app.domain.enums import Role, SituationType, StructureKind, StructureModel
+from app.models import Membership, Referential, Structure, User, WorkSituation
+from app.queries import referentials as referential_queries
+from app.services import accounts, keys, observations, structures
 
 DEMO_STRUCTURE = "Les Jardins du Val"
 STAFF_PASSWORD = "demo-jalon-2026"
@@ -71,6 +72,34 @@ TEAMS = {
     "Maraîchage": ("paul.encadrant", ["lea"]),
 }
 REFERENTS = {"karim": "sophie.cip", "julie": "sophie.cip", "ousmane": "sophie.cip"}
+#: One open work situation per team, so that capture works at once in the demo.
+SITUATIONS = {
+    "Espaces verts": (
+        "Tonte et taille au parc des Tilleuls",
+        "Parc des Tilleuls",
+        [
+            "bunk:travailler-en-equipe",
+            "bunk:organiser",
+            "bunk:conscience-professionnelle",
+            "bunk:qualite-du-travail",
+            "bunk:s-adapter",
+            "espaces-verts:tondre-et-debroussailler",
+            "espaces-verts:appliquer-les-regles-de-securite",
+        ],
+    ),
+    "Maraîchage": (
+        "Récolte et préparation des paniers",
+        "Serres du Val",
+        [
+            "bunk:planifier",
+            "bunk:anticiper",
+            "bunk:travailler-en-equipe",
+            "bunk:conscience-professionnelle",
+            "maraichage:recolter-et-preparer",
+            "maraichage:appliquer-les-regles-de-securite",
+        ],
+    ),
+}
 
 
 @dataclass
@@ -151,6 +180,7 @@ def seed(session: Session, *, now: datetime, keys_dir: Path, write_key: bool = T
             now=now,
         )
         created.append(f"team {name}")
+    created.extend(_situations(session, structure, memberships, now))
     if write_key:
         _, key_created = keys.ensure_key(session, structure=structure, keys_dir=keys_dir, now=now)
     else:
@@ -158,3 +188,34 @@ def seed(session: Session, *, now: datetime, keys_dir: Path, write_key: bool = T
         key_created = key is None or not (keys_dir / key.private_key_file).exists()
     session.flush()
     return DemoReport(structure=structure, created=created, key_created=key_created)
+
+
+def _situations(
+    session: Session, structure: Structure, memberships: dict[str, Membership], now: datetime
+) -> list[str]:
+    """Open the demo situations that are missing (once the referentials are loaded)."""
+    bunk = session.scalar(
+        select(Referential).where(Referential.code == "bunk", Referential.superseded_at.is_(None))
+    )
+    if bunk is None:
+        return []
+    created = []
+    for team in structure.teams:
+        name, place, codes = SITUATIONS.get(team.name, (None, None, []))
+        exists = session.scalar(select(WorkSituation.id).where(WorkSituation.team_id == team.id))
+        if name is None or exists is not None:
+            continue
+        leader = next(link.membership for link in team.members if link.is_leader)
+        observations.create_situation(
+            session,
+            author=leader,
+            name=name,
+            place=place,
+            type=SituationType.PRODUCTION,
+            starts_on=now.date(),
+            team=team,
+            now=now,
+            competences=referential_queries.resolve_codes(session, bunk, codes),
+        )
+        created.append(f"situation {name}")
+    return created

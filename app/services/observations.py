@@ -18,6 +18,7 @@ from app.domain.errors import (
     CompetenceNotInSituation,
     IdempotencyConflict,
     NotAllowed,
+    NotTheAuthor,
     ObservationError,
     SituationNotInScope,
     WorkerNotInScope,
@@ -132,10 +133,13 @@ def _situation(session: Session, author: Membership, situation_id: str) -> WorkS
 
 
 def _payload(situation_id: str, observed_at: datetime | None, items: Sequence[CaptureItem]) -> dict:
+    rows = [[i.worker_id, i.competence_id, i.level, i.comment or ""] for i in items]
+    # Sorted without comparing a level with « non observé » (None), which would raise.
+    rows.sort(key=lambda r: (r[0], r[1], r[2] is not None, r[2] or 0, r[3]))
     return {
         "situation": situation_id,
         "observed_at": observed_at.isoformat() if observed_at else None,
-        "items": sorted([i.worker_id, i.competence_id, i.level, i.comment or ""] for i in items),
+        "items": rows,
     }
 
 
@@ -350,7 +354,10 @@ def withdraw_observation(
     if observation.is_withdrawn:
         raise AlreadyWithdrawn()
     if observation.author_id != actor.user_id and not actor.has_role(Role.ADMIN):
-        raise NotAllowed("Seul·e l'auteur·rice ou un·e administrateur·rice peut retirer.")
+        raise NotTheAuthor(
+            "Seule la personne qui a fait l'observation, ou un·e administrateur·rice, "
+            "peut la retirer."
+        )
     observation.withdrawn_at = now
     observation.withdrawal_reason = reason
     observation.withdrawn_by_id = actor.user_id

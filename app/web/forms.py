@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -11,21 +12,51 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.domain.enums import STRUCTURE_KIND_LABELS, Role, SituationType
+from app.domain.enums import DEFAULT_ROLE_TITLES, STRUCTURE_KIND_LABELS, Role, SituationType
 
 REQUIRED = _l("Ce champ est obligatoire.")
 
 
-class MultiCheckboxField(SelectMultipleField):
+def _as_select_choices(value):  # type: ignore[no-untyped-def]
+    """(value, label) pairs as WTForms ``SelectChoice`` objects (tuples are deprecated)."""
+    if value is None:
+        return None
+    return [
+        SelectChoice(str(item[0]), item[1]) if isinstance(item, tuple) else item for item in value
+    ]
+
+
+class _ChoicesFromPairs:
+    """Lets forms and views keep writing choices as (value, label) pairs."""
+
+    def __init__(self, *args, choices=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, choices=_as_select_choices(choices), **kwargs)
+
+    @property
+    def choices(self):  # type: ignore[no-untyped-def]
+        return self._choices
+
+    @choices.setter
+    def choices(self, value) -> None:  # type: ignore[no-untyped-def]
+        self._choices = _as_select_choices(value)
+
+
+class SelectField(_ChoicesFromPairs, wtforms.SelectField):
+    pass
+
+
+class RadioField(_ChoicesFromPairs, wtforms.RadioField):
+    pass
+
+
+class MultiCheckboxField(_ChoicesFromPairs, wtforms.SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
@@ -63,16 +94,13 @@ class SecretForm(FlaskForm):
     )
 
 
-def role_choices() -> list[tuple[str, str]]:
-    from app.domain.enums import DEFAULT_ROLE_TITLES
-
-    return [(r.value, DEFAULT_ROLE_TITLES[r]) for r in Role]
+ROLE_CHOICES = [(r.value, DEFAULT_ROLE_TITLES[r]) for r in Role]
 
 
 class RolesForm(FlaskForm):
     roles = MultiCheckboxField(
         _l("Rôles"),
-        choices=role_choices,
+        choices=ROLE_CHOICES,
         validators=[DataRequired(_l("Choisissez au moins un rôle."))],
     )
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.cli.referentials import read_files
 from app.domain.enums import Role, SituationType, StructureKind
-from app.services import accounts, demo, observations, structures
+from app.models.base import utcnow
+from app.services import accounts, demo, observations, structures, tokens
 from app.services import referentials as referential_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +97,7 @@ def build(session: Session, keys_dir: Path) -> None:
     )
     _observe(session, report.structure, "marc.encadrant", "karim")
     _observe(session, b, "b.encadrant", "b.salarie")
+    tokens.issue_api_token(session, user=members["b.salarie"].user, label="Outil", now=NOW)
     session.flush()
 
 
@@ -129,5 +131,6 @@ def _observe(session: Session, structure, observer_login: str, worker_login: str
             )
         ],
         idempotency_key=f"world-{worker_login}",
-        now=NOW,
+        # Recorded now (observed on NOW), so that its author can still correct it in tests.
+        now=utcnow(),
     )

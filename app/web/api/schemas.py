@@ -63,7 +63,9 @@ def timestamp(data: dict[str, Any], key: str, *, required: bool) -> datetime | N
             raise BadRequest(f"Le champ « {key} » est obligatoire (date ISO 8601 avec fuseau).")
         return None
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if not isinstance(value, str):
+            raise ValueError(value)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise BadRequest(f"« {key} » doit être une date ISO 8601 avec fuseau horaire.") from exc
     if parsed.tzinfo is None:

@@ -26,7 +26,7 @@ from app.domain.enums import (
     SituationType,
     WithdrawalReason,
 )
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, WorkerNotInScope
 from app.extensions import db
 from app.queries import observations as obs_queries
 from app.queries import people
@@ -83,7 +83,7 @@ def _chosen_workers(ids: list[str]):  # type: ignore[no-untyped-def]
     for worker_id in dict.fromkeys(ids):
         worker = people.visible_worker(db.session, g.membership, worker_id)
         if worker is None or not worker.is_current:
-            abort(404)
+            raise WorkerNotInScope()
         workers.append(worker)
     return workers
 
