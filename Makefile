@@ -22,6 +22,7 @@ translations: $(BIN)/flask
 db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask referentials load referentials --apply
+	$(BIN)/flask badge-templates load badge_templates --apply
 	$(BIN)/flask demo seed --apply
 
 run: db

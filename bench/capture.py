@@ -17,14 +17,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from bench.server import Server, bare_path
-from bench.world import World
+from sqlalchemy import event
+
+from app.extensions import db
+from bench.server import Server, bare_path, build_app, forget
+from bench.world import World, dispose
 
 #: Concurrent client connections: a loaded server, and one client at a time.
 CONNECTIONS = (4, 1)
 #: Requests per endpoint in a measured round, and in the warm-up.
-REQUESTS = 200
-ROUNDS = 5
+REQUESTS = 100
+ROUNDS = 7
 WARMUP = 20
 
 
@@ -104,15 +107,20 @@ def targets(world: World) -> tuple[Target, Target]:
     return Target(bare_path(world.structure_id), body, world.capture_token), real
 
 
-def _rounds(port: int, bare: Target, real: Target, connections: int) -> dict[str, Any]:
-    throughput(port, bare, connections, WARMUP)
-    throughput(port, real, connections, WARMUP)
+def _rounds(server: Server, bare: Target, real: Target, connections: int) -> dict[str, Any]:
+    throughput(server.port, bare, connections, WARMUP)
+    throughput(server.port, real, connections, WARMUP)
     rates: dict[str, list[float]] = {"bare": [], "real": []}
+    cpu: dict[str, list[float]] = {"bare": [], "real": []}
     for _ in range(ROUNDS):
-        rates["bare"].append(throughput(port, bare, connections, REQUESTS))
-        rates["real"].append(throughput(port, real, connections, REQUESTS))
+        for name, target in (("bare", bare), ("real", real)):
+            before = server.cpu_seconds()
+            rates[name].append(throughput(server.port, target, connections, REQUESTS))
+            after = server.cpu_seconds()
+            if before is not None and after is not None:
+                cpu[name].append((after - before) / REQUESTS)
     paired = [r / b for r, b in zip(rates["real"], rates["bare"], strict=True)]
-    return {
+    result: dict[str, Any] = {
         "ratio": statistics.median(paired),
         "real_per_s": round(statistics.median(rates["real"]), 1),
         "bare_per_s": round(statistics.median(rates["bare"]), 1),
@@ -122,6 +130,11 @@ def _rounds(port: int, bare: Target, real: Target, connections: int) -> dict[str
         "connections": connections,
         "requests_per_round": REQUESTS,
     }
+    if cpu["real"] and cpu["bare"]:
+        # Server CPU per request hardly moves with the machine's load, unlike wall time.
+        result["server_cpu_ms_real"] = round(statistics.median(cpu["real"]) * 1000, 2)
+        result["server_cpu_ms_bare"] = round(statistics.median(cpu["bare"]) * 1000, 2)
+    return result
 
 
 def measure(world: World, url: str, connections: tuple[int, ...]) -> list[dict[str, Any]]:
@@ -129,4 +142,34 @@ def measure(world: World, url: str, connections: tuple[int, ...]) -> list[dict[s
     database at ``url``, and the median of the per-round ratios real ÷ bare."""
     bare, real = targets(world)
     with Server(url, world.keys_dir) as server:
-        return [_rounds(server.port, bare, real, n) for n in connections]
+        return [_rounds(server, bare, real, n) for n in connections]
+
+
+def _count(engine: Any, client: Any, target: Target) -> int:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.post(target.path, data=target.body, headers=target.headers())
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    if response.status_code != 201:
+        raise RuntimeError(f"{target.path}: {response.status_code}")
+    return len(seen)
+
+
+def statements(world: World, url: str) -> dict[str, int]:
+    """SQL statements one request of each endpoint runs (counted in this process)."""
+    app = build_app(url, world.keys_dir)
+    try:
+        client = app.test_client()
+        with app.app_context():
+            engine = db.engine
+        bare, real = targets(world)
+        return {"bare": _count(engine, client, bare), "real": _count(engine, client, real)}
+    finally:
+        forget()
+        dispose(app)

@@ -63,7 +63,8 @@ The absolute numbers in the context column are there to read the ratios, not goa
   rule (the same token, structure and membership checks run before it) that inserts one
   row and commits on the same database. Both are measured in turn (bare, real, bare,
   real…) for {rounds} rounds after a warm-up; the figure is the median of the per-round
-  ratios real ÷ bare, the context gives the median requests/s of each.
+  ratios real ÷ bare, the context gives the median requests/s of each and the server
+  process's CPU time per request (read from `/proc`, which the machine's load hardly moves).
 - **Team page.** The measured team has {team_size} workers with {per_worker} observations
   each; bulk SQL filler observations (of {filler_workers} other workers, in the same
   structure and {others} others, on the same competences, each with its first version) bring
@@ -79,7 +80,15 @@ Run with `make bench` (not part of `make test`; no test is timed). Database: SQL
 def _context(figure: Figure) -> str:
     d = figure.details
     if "real_per_s" in d:
-        return f"real {d['real_per_s']:g}/s, bare {d['bare_per_s']:g}/s"
+        cpu = (
+            f"; server CPU {d['server_cpu_ms_real']:g} vs {d['server_cpu_ms_bare']:g} ms/request"
+            if "server_cpu_ms_real" in d
+            else ""
+        )
+        return (
+            f"real {d['real_per_s']:g}/s, bare {d['bare_per_s']:g}/s{cpu}; "
+            f"{d['statements_real']} vs {d['statements_bare']} SQL statements per request"
+        )
     if "small_ms" in d:
         return (
             f"{d['small_ms']:g} ms at {d['small']:,} vs {d['large_ms']:g} ms at {d['large']:,}; "

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, g
@@ -73,6 +75,13 @@ def build_app(url: str, keys_dir: str) -> Flask:
     return app
 
 
+def forget() -> None:
+    """Drop the baseline's access rule (other applications in this process lack it)."""
+    from app.web import access
+
+    access.RULES.pop(BARE_ENDPOINT, None)
+
+
 def _serve(url: str, keys_dir: str, pipe: Connection, stop: Any) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = build_app(url, keys_dir)
@@ -110,6 +119,15 @@ class Server:
                 raise RuntimeError("the bench server did not start (see the error above)")
         self.port = int(self._pipe.recv())
         return self
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server process has used so far (Linux ``/proc``; else ``None``)."""
+        try:
+            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1]
+        except OSError:
+            return None
+        user, system = fields.split()[11:13]
+        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()

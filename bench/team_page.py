@@ -20,7 +20,7 @@ from sqlalchemy import event
 from app.extensions import db
 from bench.world import ENCADRANT_LOGIN, PASSWORD, World, dispose, make_app
 
-ROUNDS = 40
+ROUNDS = 60
 WARMUP = 5
 #: Marks the statement that counts observations per worker and competence.
 COUNTS_MARK = "GROUP BY observations.worker_id, observations.competence_id"
@@ -36,7 +36,8 @@ def _signed_in(app: Flask) -> FlaskClient:
 
 def _get(client: FlaskClient, path: str) -> None:
     response = client.get(path)
-    if response.status_code != 200 or "Équipe mesurée" not in response.get_data(as_text=True):
+    page = response.get_data(as_text=True)
+    if response.status_code != 200 or "Équipe mesurée" not in page or "Prénom00" not in page:
         raise RuntimeError(f"team page failed ({response.status_code})")
 
 

@@ -204,3 +204,39 @@ class IdempotencyConflict(ObservationError):
         "Cette saisie a déjà été envoyée avec un contenu différent. "
         "Rechargez la page pour faire une nouvelle saisie."
     )
+
+
+class DecisionError(DomainError):
+    """Proposals and decisions on badges (issue #7)."""
+
+    code = "decision_error"
+    status = 422
+
+
+class CriteriaNoLongerMet(DecisionError):
+    code = "criteria_no_longer_met"
+    message = (
+        "Les critères ne sont plus atteints aujourd'hui (une observation a pu être retirée "
+        "ou devenir trop ancienne). La proposition reste en attente."
+    )
+
+
+class FourEyes(DecisionError):
+    code = "four_eyes"
+    status = 403
+    message = (
+        "Vous avez fait toutes les observations utilisées : une autre personne doit valider "
+        "(règle des quatre yeux)."
+    )
+
+
+class ProposalClosed(DecisionError):
+    code = "proposal_closed"
+    status = 409
+    message = "Cette proposition a déjà reçu une décision."
+
+
+class AlreadyProposed(DecisionError):
+    code = "already_proposed"
+    status = 409
+    message = "Ce badge numérique est déjà proposé ou validé pour cette personne."

@@ -41,19 +41,24 @@ def check_observed_at(observed_at: datetime, *, now: datetime) -> datetime:
     return observed_at
 
 
-def check_comment(text: str | None) -> str | None:
-    """A short, optional comment with no health, social or justice information."""
+def check_free_text(text: str | None, *, max_length: int) -> str | None:
+    """Short free text about work only: no health, social, family or justice information."""
     if text is None:
         return None
     text = " ".join(text.split())
     if not text:
         return None
-    if len(text) > COMMENT_MAX_LENGTH:
-        raise CommentTooLong()
+    if len(text) > max_length:
+        raise CommentTooLong(f"Le texte est trop long : {max_length} caractères au plus.")
     terms = wording.sensitive_terms(text)
     if terms:
         raise SensitiveComment(terms)
     return text
+
+
+def check_comment(text: str | None) -> str | None:
+    """A short, optional observation comment (OBS-07)."""
+    return check_free_text(text, max_length=COMMENT_MAX_LENGTH)
 
 
 def check_can_correct(

@@ -66,16 +66,22 @@ class AlignmentSpec:
 
 @dataclass(frozen=True)
 class CompetenceSpec:
-    """A competence, its indicators, and optionally its group, pictogram and links."""
+    """A competence, its indicators, and optionally its group, pictogram and links.
+
+    ``statement`` is the worker's own sentence, in the first person and plain words
+    (« Je suis à l'heure »), shown with the pictogram for self-assessment (SELF-01);
+    every grid and pack competence has one, a trade's may.
+    """
 
     code: str
     group: str | None
     name: Texts
     description: Texts
     indicators: tuple[IndicatorSpec, ...]
-    pictogram: str | None
-    alignments: tuple[AlignmentSpec, ...]
-    links_to: str | None
+    statement: Texts = field(default_factory=dict)
+    pictogram: str | None = None
+    alignments: tuple[AlignmentSpec, ...] = ()
+    links_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,11 @@ class SituationSpec:
 
 @dataclass(frozen=True)
 class ReferentialSpec:
-    """One version of a referential file; ``content_hash`` ignores YAML formatting."""
+    """One version of a referential file.
+
+    ``content_hash`` covers every field of the file (statements included) and ignores
+    YAML formatting.
+    """
 
     code: str
     version: int
@@ -220,6 +230,7 @@ def _build_referential(data: dict[str, Any]) -> ReferentialSpec:
                 name=c["name"],
                 description=c.get("description", {}),
                 indicators=tuple(IndicatorSpec(i["code"], i["text"]) for i in c["indicators"]),
+                statement=c.get("statement", {}),
                 pictogram=c.get("pictogram"),
                 alignments=tuple(AlignmentSpec(**a) for a in c.get("alignments", [])),
                 links_to=c.get("links_to"),

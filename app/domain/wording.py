@@ -110,6 +110,8 @@ class WordingHit:
 
 _APOSTROPHES = "'’‘ʼ`´"
 _DASHES = "-‐‑‒–—"
+# Points used in French inclusive writing (« détenu·es », « réfugié•e•s »): folded to « · ».
+_MIDDLE_DOTS = "·•‧⋅∙・･"
 _LIGATURES = {"œ": "oe", "æ": "ae"}
 
 
@@ -119,6 +121,8 @@ def _fold_char(ch: str) -> str:
         return "'"
     if ch in _DASHES:
         return "-"
+    if ch in _MIDDLE_DOTS:
+        return "·"
     decomposed = unicodedata.normalize("NFKD", ch)
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return "".join(_LIGATURES.get(c, c) for c in folded)
@@ -140,22 +144,28 @@ def normalize(text: str) -> str:
     return _fold(text)[0]
 
 
+# Inclusive endings after a French word, up to two of them: « détenu·es », « éloigné·e·s »,
+# « demandeur·euse·s », « chômeur.euse.s », « détenu-e-s », « réfugié/e », « éloigné(e)s ».
+_INCLUSIVE_ENDINGS = "e|s|es|x|se|ses|euse|euses|ice|ices|rice|rices"
+_INCLUSIVE = rf"(?:[·.\-/](?:{_INCLUSIVE_ENDINGS})|\((?:{_INCLUSIVE_ENDINGS})\)s?){{0,2}}"
+
+
 def _inflect(word: str, lang: str, acronym: bool) -> str:
-    """Regex for one word of a term, with its usual feminine and plural endings."""
+    """Regex for one word of a term, with its usual feminine, plural and inclusive endings."""
     stem = re.escape(word)
     if acronym:
         return stem + "s?"
     if len(word) < 4:
         return stem
-    if lang == "it":
+    if lang == "it":  # detenuto → detenuta, detenuti, detenute; inclusive detenutə, detenut*
         if word[-1] in "aeio":
-            return re.escape(word[:-1]) + "[aeio]"
+            return re.escape(word[:-1]) + r"[aeioə*]"
         return stem
     if lang == "en":
         return stem + "(?:s|es)?"
     if word.endswith("eur"):  # demandeur → demandeuse(s), décrocheur → décrocheuse(s)
-        return re.escape(word[:-3]) + "(?:eur|euse)s?"
-    return stem + "(?:e|s|es|x)?"
+        return re.escape(word[:-3]) + "(?:eur|euse)s?" + _INCLUSIVE
+    return stem + "(?:e|s|es|x)?" + _INCLUSIVE
 
 
 def _compile(term: str, lang: str) -> re.Pattern[str]:
@@ -196,8 +206,8 @@ def scan(text: str) -> list[WordingHit]:
     hits: list[WordingHit] = []
     blocked_spans = [(h.start, h.end) for h in found if h.kind == "blocked"]
     for hit in sorted(found, key=lambda h: (h.start, h.kind != "blocked", -(h.end - h.start))):
-        if any(h.start == hit.start and h.end == hit.end for h in hits):
-            continue
+        if any(h.start <= hit.start and hit.end <= h.end for h in hits):
+            continue  # the same words, found by another term or language (« prison·s »)
         if hit.kind == "review" and any(s <= hit.start and hit.end <= e for s, e in blocked_spans):
             continue
         hits.append(hit)

@@ -9,6 +9,13 @@ from app.models.accounts import (
     TeamMember,
     User,
 )
+from app.models.assessments import (
+    AssessmentState,
+    BadgeTemplate,
+    DecisionNote,
+    Notification,
+    Proposal,
+)
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.keys import SigningKey
@@ -39,6 +46,11 @@ from app.models.referentials import (
 from app.models.tokens import ApiToken
 
 __all__ = [
+    "AssessmentState",
+    "BadgeTemplate",
+    "DecisionNote",
+    "Notification",
+    "Proposal",
     "FileReadLog",
     "FocusCompetence",
     "ProgressReview",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Date, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import CodeKind, Role, StructureKind, StructureModel
@@ -81,6 +81,8 @@ class Structure(Base):
     self_assessment_format: Mapped[str] = mapped_column(
         String(16), default="pictos3", server_default="pictos3"
     )
+    # Four-eyes rule (VAL-02): a validateur may not approve evidence they alone produced.
+    four_eyes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[created_at]
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -126,6 +128,10 @@ class Membership(Base):
     @property
     def is_current(self) -> bool:
         return self.ended_on is None
+
+    @property
+    def is_staff(self) -> bool:
+        return any(role.is_staff for role in self.role_set)
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.role_set.intersection(roles))

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.domain import observations as rules
 from app.domain import wording
@@ -36,7 +36,7 @@ from app.models import (
     WorkSituationCompetence,
 )
 from app.queries import people
-from app.services import audit
+from app.services import assessments, audit
 
 #: Roles that may record observations, by order of preference for ``author_role``.
 OBSERVER_ROLES = (Role.ENCADRANT, Role.CONSEILLER, Role.VALIDATEUR)
@@ -121,10 +121,16 @@ def create_situation(
 
 def _situation(session: Session, author: Membership, situation_id: str) -> WorkSituation:
     situation = session.scalar(
-        select(WorkSituation).where(
+        select(WorkSituation)
+        .where(
             WorkSituation.public_id == situation_id,
             WorkSituation.structure_id == author.structure_id,
             WorkSituation.archived_at.is_(None),
+        )
+        .options(
+            selectinload(WorkSituation.competence_links).selectinload(
+                WorkSituationCompetence.competence
+            )
         )
     )
     if situation is None:
@@ -216,6 +222,13 @@ def record_capture(
         target=capture.public_id,
         details={"count": len(created)},
     )
+    for worker in {o.worker for o in created}:
+        assessments.recompute_for_competences(
+            session,
+            worker=worker,
+            now=now,
+            competence_ids_changed={o.competence_id for o in created if o.worker is worker},
+        )
     return CaptureResult(capture, created, created=True)
 
 
@@ -339,6 +352,12 @@ def correct_observation(
         target=observation.public_id,
         details={"version": observation.version},
     )
+    assessments.recompute_for_competences(
+        session,
+        worker=observation.worker,
+        now=now,
+        competence_ids_changed={observation.competence_id},
+    )
     return observation
 
 
@@ -371,4 +390,10 @@ def withdraw_observation(
         structure=actor.structure,
         target=observation.public_id,
         details={"reason": reason.value},
+    )
+    assessments.recompute_for_competences(
+        session,
+        worker=observation.worker,
+        now=now,
+        competence_ids_changed={observation.competence_id},
     )

@@ -180,6 +180,7 @@ def _insert(
             code=c.code,
             name=dict(c.name),
             description=dict(c.description or {}),
+            statement=dict(c.statement),
             pictogram=c.pictogram,
             links_to=c.links_to,
             alignments=[_plain(a) for a in c.alignments],

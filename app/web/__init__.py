@@ -28,16 +28,29 @@ def register_web(app: Flask) -> None:
     from app.web import api
     from app.web.blueprints import (
         admin,
+        assessments,
         auth,
         home,
         me,
         observations,
         platform,
+        progress,
         referentials,
         staff,
     )
 
-    for module in (home, auth, me, platform, referentials, staff, admin, observations):
+    for module in (
+        home,
+        auth,
+        me,
+        platform,
+        referentials,
+        staff,
+        admin,
+        observations,
+        progress,
+        assessments,
+    ):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, which browsers never send on their own.
     csrf.exempt(api.bp)
@@ -112,7 +125,7 @@ class WriteDuringGet(RuntimeError):
 
 
 #: The only tables a GET may append to (STYLE §7): verification counts, staff-read log.
-GET_APPEND_ONLY_TABLES: frozenset[str] = frozenset()
+GET_APPEND_ONLY_TABLES: frozenset[str] = frozenset({"file_read_logs"})
 
 
 def _guard_get_writes(engine: Any) -> None:

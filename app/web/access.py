@@ -52,6 +52,8 @@ def staff(*roles: Role, auth: str = "session") -> Rule:
 
 
 A, E, C, V = Role.ADMIN, Role.ENCADRANT, Role.CONSEILLER, Role.VALIDATEUR
+#: The worker's own pages in a structure: about their own membership, no worker id.
+WORKER = Rule(Scope.STRUCTURE, frozenset({Role.SALARIE}))
 
 RULES: dict[str, Rule] = {
     "static": PUBLIC,
@@ -101,6 +103,18 @@ RULES: dict[str, Rule] = {
     "me.api_tokens": PERSON,
     "me.create_api_token": PERSON,
     "me.revoke_api_token": PERSON,
+    "progress.self_assessment": WORKER,
+    "progress.mine": WORKER,
+    "progress.set_focus": WORKER,
+    "progress.comment": WORKER,
+    "progress.confirm": WORKER,
+    "progress.journey": staff(A, E, C, V),
+    "progress.assisted": staff(C),
+    "progress.reviews": staff(C),
+    "assessments.queue": staff(A, V),
+    "assessments.proposal": staff(A, V, C, E),
+    "assessments.decide": staff(V),
+    "assessments.propose": staff(C, E),
     "api.openapi": PUBLIC,
     "api.list_observations": staff(E, C, V, auth="token"),
     "api.create_observations": staff(E, C, V, auth="capture"),

@@ -190,6 +190,13 @@ class StructureSettingsForm(StructureForm):
     title_conseiller = StringField(_l("Titre du rôle conseiller·ère"), validators=[Length(max=60)])
     title_validateur = StringField(_l("Titre du rôle validateur·rice"), validators=[Length(max=60)])
     title_salarie = StringField(_l("Titre du rôle salarié·e"), validators=[Length(max=60)])
+    self_assessment_format = RadioField(
+        _l("Réponses proposées aux salarié·es pour leur auto-évaluation"),
+        choices=[
+            ("pictos3", _l("3 choix avec des images (Je découvre, Je sais faire, Je fais seul·e)")),
+            ("levels5", _l("Les 5 niveaux de l'échelle, en mots")),
+        ],
+    )
 
 
 class FirstAdminForm(FlaskForm):
@@ -291,4 +298,23 @@ class ApiTokenForm(FlaskForm):
     label = StringField(
         _l("Nom du jeton (par exemple : logiciel de suivi)"),
         validators=[DataRequired(REQUIRED), Length(max=100)],
+    )
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(
+        _l("Commentaire (visible par l'équipe)"), validators=[Optional(), Length(max=2000)]
+    )
+
+
+class RevokeDecisionForm(FlaskForm):
+    reason = SelectField(_l("Raison du retrait"), choices=[])
+    comment = TextAreaField(_l("Commentaire"), validators=[Optional(), Length(max=2000)])
+
+
+class ProposeForm(FlaskForm):
+    badge = SelectField(_l("Badge numérique et niveau"), choices=[])
+    justification = TextAreaField(
+        _l("Pourquoi le proposer ? (ce que vous avez vu au travail)"),
+        validators=[DataRequired(REQUIRED), Length(max=2000)],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -14,9 +15,14 @@ from app.models import AuditEvent, Competence, Indicator, Referential
 ROOT = Path(__file__).resolve().parents[2]
 REFERENTIALS = ROOT / "referentials"
 BROKEN = ROOT / "tests" / "data" / "referentials" / "broken"
-V2 = ROOT / "tests" / "data" / "referentials" / "v2"
+NEXT = ROOT / "tests" / "data" / "referentials" / "v3"  # bunk.yaml as a later version
 ISSUE = re.compile(r"^error: (?P<path>\S+\.yaml):(?P<line>\d+): (?P<field>\S+): (?P<message>.+)$")
 FILE_COUNT = len(list(REFERENTIALS.rglob("*.yaml")))
+
+
+def _version(path: Path) -> int:
+    version: int = yaml.safe_load(path.read_text(encoding="utf-8"))["version"]
+    return version
 
 
 def _counts(app: Flask) -> dict[str, int]:
@@ -34,7 +40,8 @@ def _load(app: Flask, *args: str):  # type: ignore[no-untyped-def]
 def test_a_dry_run_lists_what_is_new_and_writes_nothing(app):
     result = _load(app, str(REFERENTIALS))
     assert result.exit_code == 0, result.output
-    assert "new: bunk v1" in result.stdout and "new: echelle-5-niveaux v1" in result.stdout
+    bunk = f"new: bunk v{_version(REFERENTIALS / 'bunk.yaml')}"
+    assert bunk in result.stdout and "new: echelle-5-niveaux v1" in result.stdout
     assert result.stdout.count("new: ") == FILE_COUNT
     assert "Dry run: nothing written. Add --apply to load." in result.stdout
     assert set(_counts(app).values()) == {0}
@@ -56,10 +63,10 @@ def test_apply_loads_everything_and_a_second_run_changes_nothing(app):
 
 def test_a_new_version_is_listed_then_loaded(app):
     assert _load(app, str(REFERENTIALS / "bunk.yaml"), "--apply").exit_code == 0
-    dry = _load(app, str(V2))
-    assert dry.exit_code == 0 and "new: bunk v2" in dry.stdout
+    dry = _load(app, str(NEXT))
+    assert dry.exit_code == 0 and f"new: bunk v{_version(NEXT / 'bunk.yaml')}" in dry.stdout
     assert _counts(app)["referentials"] == 1
-    applied = _load(app, str(V2), "--apply")
+    applied = _load(app, str(NEXT), "--apply")
     assert applied.exit_code == 0 and "Loaded 1 referential version(s)." in applied.stdout
     assert _counts(app)["referentials"] == 2
 

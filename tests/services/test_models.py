@@ -72,9 +72,10 @@ def test_a_membership_is_in_a_team_at_most_once(db_session):
 
 
 def test_a_referential_version_is_loaded_at_most_once(db_session):
+    loaded = db_session.scalars(select(Referential).where(Referential.code == "bunk")).first()
     duplicate = Referential(
         code="bunk",
-        version=1,
+        version=loaded.version,
         kind="soft_skills",
         name={"fr": "Copie"},
         description={},

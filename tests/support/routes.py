@@ -108,6 +108,14 @@ def _b_situation(session: Session):  # type: ignore[no-untyped-def]
     ).first()
 
 
+def _b_template(session: Session):  # type: ignore[no-untyped-def]
+    from app.models import BadgeTemplate
+
+    return session.scalars(
+        select(BadgeTemplate).where(BadgeTemplate.code == "travailler-en-equipe")
+    ).one()
+
+
 def _b_worker_token(session: Session) -> str:
     from app.models import ApiToken  # only an application with an API has it
 
@@ -115,6 +123,32 @@ def _b_worker_token(session: Session) -> str:
     found = session.scalars(select(ApiToken.public_id).where(ApiToken.user_id == owner)).first()
     if found is None:
         raise MissingParamSource("the test world has no API token of b.salarie: add one")
+    return found
+
+
+def _b_self_assessment(session: Session) -> str:
+    from app.models import SelfAssessment
+
+    found = session.scalars(
+        select(SelfAssessment.public_id)
+        .where(SelfAssessment.worker_id == b_member(session, "b.salarie").id)
+        .order_by(SelfAssessment.id)
+    ).first()
+    if found is None:
+        raise MissingParamSource("the test world has no self-assessment of b.salarie: add one")
+    return found
+
+
+def _b_review(session: Session) -> str:
+    from app.models import ProgressReview
+
+    found = session.scalars(
+        select(ProgressReview.public_id)
+        .where(ProgressReview.worker_id == b_member(session, "b.salarie").id)
+        .order_by(ProgressReview.id)
+    ).first()
+    if found is None:
+        raise MissingParamSource("the test world has no review of b.salarie: add one")
     return found
 
 
@@ -131,6 +165,9 @@ PARAM_SOURCES: dict[str, Callable[[Session], str | int]] = {
     "filename": lambda s: "jalon.css",
     "observation_id": b_row("Observation"),
     "token_id": _b_worker_token,
+    "proposal_id": b_row("Proposal"),
+    "self_assessment_id": _b_self_assessment,
+    "review_id": _b_review,
 }
 
 
@@ -228,8 +265,28 @@ POST_BODIES: dict[str, Callable[[Session], dict[str, Any]]] = {
             }
         ],
     },
+    "progress.self_assessment": lambda s: {
+        f"a-{_shared_grid(s).competences[0].public_id}": "je-sais-faire"
+    },
+    "progress.assisted": lambda s: {f"a-{_shared_grid(s).competences[1].public_id}": "je-decouvre"},
+    "progress.set_focus": lambda s: {"competence": _shared_grid(s).competences[2].public_id},
+    "progress.comment": lambda s: {"text": "Je suis d'accord avec ce plan."},
+    "progress.reviews": lambda s: {
+        "held_on": date.today().isoformat(),
+        "next_review_on": date.fromordinal(date.today().toordinal() + 30).isoformat(),
+        "next_steps": "Poser les étagères avec l'équipe.",
+        "goals-0-competence": _shared_grid(s).competences[0].public_id,
+        "goals-0-kind": "professionnel",
+        "goals-0-target": "4",
+        "goals-0-text": "Organiser son poste seul.",
+    },
     "api.correct_observation": lambda s: {"level": 4, "observed_at": "2026-11-02T09:00:00+00:00"},
     "api.withdraw_observation": lambda s: {"reason": "doublon"},
+    "assessments.decide": lambda s: {"decision": "approve", "comment": "Vu et validé."},
+    "assessments.propose": lambda s: {
+        "badge": f"{_b_template(s).public_id}:4",
+        "justification": "Organise son poste sans rappel.",
+    },
 }
 
 

@@ -6,7 +6,7 @@ situation, so that every structure-scoped route has real ids of B to be tried fr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from app.cli.referentials import read_files
 from app.domain.enums import Role, SituationType, StructureKind
 from app.models.base import utcnow
-from app.services import accounts, demo, observations, structures, tokens
+from app.services import accounts, decisions, demo, observations, structures, tokens
+from app.services import badge_templates as badge_template_service
 from app.services import referentials as referential_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,8 @@ B_PEOPLE = {
 def load_referentials(session: Session) -> None:
     plan = referential_service.plan_load(session, read_files(ROOT / "referentials"))
     referential_service.apply_plan(session, plan, now=NOW, actor=None)
+    templates = badge_template_service.plan_load(session, read_files(ROOT / "badge_templates"))
+    badge_template_service.apply_plan(session, templates, now=NOW, actor=None)
 
 
 def build(session: Session, keys_dir: Path) -> None:
@@ -98,7 +101,51 @@ def build(session: Session, keys_dir: Path) -> None:
     _observe(session, report.structure, "marc.encadrant", "karim")
     _observe(session, b, "b.encadrant", "b.salarie")
     tokens.issue_api_token(session, user=members["b.salarie"].user, label="Outil", now=NOW)
+    template = badge_template_service.current(session, "travailler-en-equipe")
+    decisions.propose(
+        session,
+        author=members["b.cip"],
+        worker=members["b.salarie"],
+        template=template,
+        level=3,
+        justification="Aide ses collègues à porter les planches sans qu'on le demande.",
+        now=NOW,
+    )
+    _progress(session, members["b.cip"], members["b.salarie"])
     session.flush()
+
+
+def _progress(session: Session, conseiller, worker) -> None:  # type: ignore[no-untyped-def]
+    """A self-assessment filled in with the conseiller (waiting for the worker's
+    confirmation) and a point d'étape, so that their routes have real ids of B."""
+    from app.domain.progress import FORMAT_PICTOS, choices_for
+    from app.queries import progress as progress_queries
+    from app.queries import referentials as referential_queries
+    from app.services import progress
+
+    scale = referential_queries.current_scale(session)
+    assert scale is not None
+    first = progress_queries.soft_skills(session)[0]
+    progress.record_self_assessment(
+        session,
+        worker=worker,
+        answers={first: "je-sais-faire"},
+        choices=choices_for(FORMAT_PICTOS, scale.payload),
+        format=FORMAT_PICTOS,
+        now=NOW,
+        assisted_by=conseiller.user,
+    )
+    progress.record_review(
+        session,
+        author=conseiller,
+        worker=worker,
+        held_on=NOW.date(),
+        next_review_on=NOW.date() + timedelta(days=30),
+        next_steps="Préparer le prochain chantier.",
+        goals=[],
+        adjusted=False,
+        now=NOW,
+    )
 
 
 def _observe(session: Session, structure, observer_login: str, worker_login: str) -> None:  # type: ignore[no-untyped-def]

@@ -38,8 +38,16 @@ _PATTERN_MESSAGES = {
     ),
     "\\S": "le texte ne doit pas être vide",
     "^https?://[^\\s]+$": "adresse web invalide : elle doit commencer par https://",
+    "^(Je |J['’])\\S": (
+        "phrase à la première personne : commencez par « Je » ou « J' » (ex. Je suis à l'heure)"
+    ),
 }
-_MISSING_MESSAGES = {"indicators": "au moins un indicateur observable est requis"}
+_MISSING_MESSAGES = {
+    "indicators": "au moins un indicateur observable est requis",
+    "statement": (
+        "phrase « Je … » obligatoire : ce que la personne dit d'elle-même (ex. Je suis à l'heure)"
+    ),
+}
 # The parser's wording of the usual mistakes (PyYAML or libyaml), said in plain French.
 _YAML_PROBLEMS = {
     "mapping values are not allowed": "« : » inattendu : vérifiez l'indentation de la ligne",

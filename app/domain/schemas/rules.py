@@ -2,11 +2,13 @@
 
 They run on the parsed YAML data and point every issue to its line: §5 blocked terms
 in any text, deficit phrasing (REF-09), unique codes, known references, a safety
-competence in every trade (REF-07), and the shape of the scale (REF-03).
+competence in every trade (REF-07), the worker's first-person sentences (SELF-01), and
+the shape of the scale (REF-03).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -19,6 +21,35 @@ from app.domain.schemas import field_path, line_at
 BUNK_PREFIX = "bunk:"
 # Texts where a deficit opening is refused: indicators, names, the worker's wording.
 _PHRASED_FIELDS = ("text", "name", "worker")
+# The subject a worker's sentence opens on, dropped before looking for a negation.
+_SUBJECT = re.compile(r"^\s*(?:je\s+|j'|i'm\s+|i\s+am\s+|i\s+|io\s+)")
+_NEGATION = re.compile(r"^(?:not|no\s+longer)\b")
+# Words that describe the speaker and so take both genders: inclusive form -> folded forms.
+_GENDERED = {
+    "seul·e": ("seul", "seule", "seuls", "seules"),
+    "prêt·e": ("pret", "prete"),
+    "attentif·ve": ("attentif", "attentive"),
+    "ponctuel·le": ("ponctuel", "ponctuelle"),
+    "concentré·e": ("concentre", "concentree"),
+    "organisé·e": ("organise", "organisee"),
+    "patient·e": ("patient", "patiente"),
+    "prudent·e": ("prudent", "prudente"),
+    "précis·e": ("precis", "precise"),
+    "discret·ète": ("discret", "discrete"),
+    "assidu·e": ("assidu", "assidue"),
+    "présent·e": ("present", "presente"),
+    "content·e": ("content", "contente"),
+    "fier·ère": ("fier", "fiere"),
+    "sérieux·se": ("serieux", "serieuse"),
+    "soigneux·se": ("soigneux", "soigneuse"),
+    "rigoureux·se": ("rigoureux", "rigoureuse"),
+}
+_FORMS = {form: inclusive for inclusive, forms in _GENDERED.items() for form in forms}
+# « seul » anywhere but after a determiner (« un seul outil »); the others after « je suis ».
+_SEUL = re.compile(r"(?<!\bun )(?<!\bune )(?<!\ble )(?<!\bla )(?<!\bles )\b(seule?s?)(?![\w·])")
+_ABOUT_ME = re.compile(
+    r"\bje\s+(?:suis|reste|me\s+sens)\s+(?:\w+\s+)?(" + "|".join(_FORMS) + r")(?![\w·])"
+)
 
 
 class _Issues(list[ReferentialIssue]):
@@ -97,6 +128,8 @@ def referential_rule_issues(
                 ["competences", i, "links_to"],
                 f"compétence inconnue dans la grille bunk : « {link} »",
             )
+    for i, comp in enumerate(competences):
+        _statement_issues(issues, ["competences", i, "statement"], comp.get("statement", {}))
     codes = {c["code"] for c in competences}
     for i, situation in enumerate(situations):
         for j, ref in enumerate(situation["competences"]):
@@ -116,6 +149,26 @@ def referential_rule_issues(
             at_key=True,
         )
     return list(issues)
+
+
+def _statement_issues(issues: _Issues, path: list[str | int], texts: dict[str, str]) -> None:
+    """A worker's sentence: no term to review, no negation, both genders in French."""
+    for lang, text in texts.items():
+        where: list[str | int] = [*path, lang]
+        for term in dict.fromkeys(h.term for h in wording.scan(text) if h.kind == "review"):
+            issues.add(where, f"mot à éviter dans la phrase de la personne : « {term} »")
+        rest = _SUBJECT.sub("", wording.normalize(text), count=1)
+        if wording.is_deficit_phrasing(rest) or _NEGATION.match(rest):
+            issues.add(
+                where,
+                "formulation négative : la personne dit ce qu'elle fait "
+                "(« Je suis à l'heure », pas « Je ne suis pas en retard »)",
+            )
+        if lang == "fr":
+            folded = wording.normalize(text)
+            found = [m.group(1) for m in (*_SEUL.finditer(folded), *_ABOUT_ME.finditer(folded))]
+            for inclusive in dict.fromkeys(_FORMS[word] for word in found):
+                issues.add(where, f"écrivez pour toutes et tous : « {inclusive} »")
 
 
 def _is_safety(competence: dict[str, Any]) -> bool:

@@ -69,12 +69,13 @@ def create_observations(structure_id: str):  # type: ignore[no-untyped-def]
         idempotency_key=key,
         now=now(),
     )
-    db.session.commit()
     payload = {
         "capture": result.capture.public_id,
         "created": result.created,
         "observations": [s.observation_json(o) for o in result.observations],
     }
+    # Built before the commit, which would expire every loaded row and re-read them.
+    db.session.commit()
     return payload, 201 if result.created else 200
 
 

@@ -335,6 +335,7 @@ def settings(structure_id: str):  # type: ignore[no-untyped-def]
         **{f"title_{r.value}": titles.get(r.value, "") for r in Role},
     )
     if form.validate_on_submit():
+        s.self_assessment_format = form.self_assessment_format.data or s.self_assessment_format
         try:
             structures.update_structure(
                 db.session,

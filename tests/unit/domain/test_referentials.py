@@ -87,7 +87,8 @@ def all_texts(spec: ReferentialSpec) -> list[dict[str, str]]:
     texts = [spec.name, spec.description]
     texts += [t for g in spec.groups for t in (g.name, g.description)]
     for comp in spec.competences:
-        texts += [comp.name, comp.description, *(i.text for i in comp.indicators)]
+        texts += [comp.name, comp.description, comp.statement,
+                  *(i.text for i in comp.indicators)]
     texts += [t for s in spec.situations for t in (s.name, s.description)]
     return texts
 
@@ -116,7 +117,7 @@ def test_codes_are_unique_across_shipped_files():
 
 def test_bunk_has_three_dimensions_with_8_4_4_competences_named_as_in_the_source():
     spec = bunk()
-    assert spec.kind == "soft_skills" and spec.version == 1
+    assert spec.kind == "soft_skills" and spec.version >= 2  # v2 added the worker statements
     assert [g.name["fr"] for g in spec.groups] == list(BUNK)
     for group in spec.groups:
         competences = spec.competences_in(group.code)
@@ -202,6 +203,89 @@ def test_the_transferable_basics_pack():
     ]
 
 
+# --- Worker statements (SELF-01, ACC-02) ----------------------------------------------------
+
+WITH_STATEMENTS = ["bunk.yaml", "packs/engagement-au-travail.yaml",
+                   "packs/reperes-transversaux.yaml", *(f"trades/{s}.yaml" for s in SECTORS)]
+
+
+@pytest.mark.parametrize("relative", WITH_STATEMENTS)
+def test_every_competence_has_a_short_first_person_statement_in_three_languages(relative):
+    spec = referential(relative)
+    for comp in spec.competences:
+        statement = comp.statement
+        assert set(statement) >= {"fr", "en", "it"}, comp.code
+        assert statement["fr"].startswith(("Je ", "J'")) and len(statement["fr"]) <= 60
+        assert statement["en"].startswith("I ")
+        for text in statement.values():
+            assert wording.scan(text) == [], text  # neither blocked nor review terms
+        said = (statement["fr"].removeprefix("Je ").removeprefix("J'"),
+                statement["en"].removeprefix("I "), statement["it"])
+        assert not any(wording.is_deficit_phrasing(text) for text in said), statement
+    assert len({c.statement["fr"] for c in spec.competences}) == len(spec.competences)
+
+
+def test_the_bunk_statements_say_the_workplace_rules_in_plain_words():
+    spec = bunk()
+    said = {c.code: c.statement["fr"] for c in spec.competences}
+    assert said["conscience-professionnelle"] == "Je suis à l'heure et je respecte les pauses"
+    assert said["capacites-d-intervention"] == "Je demande de l'aide quand une tâche est trop dure"
+    assert said["s-adapter"] == "Je change ma façon de faire quand il faut"
+    assert said["etre-autonome"] == "Je finis mon travail sans qu'on me le rappelle"
+
+
+def _pack(statement: str) -> str:
+    """A one-competence pack whose line 8 is ``statement``."""
+    return (
+        "code: x\nversion: 1\nkind: pack\nname: {fr: Test}\ncompetences:\n"
+        "  - code: c\n    name: {fr: ponctualité}\n"
+        f"{statement}"
+        "    indicators: [{code: i, text: {fr: Arrive à l'heure}}]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "field", "message"),
+    [("{fr: Je suis à l'heure le matin et je respecte bien les temps de pause}", "fr",
+      "texte trop long : 60 caractères"),
+     ("{fr: Arrive à l'heure}", "fr", "commencez par « Je » ou « J' »"),
+     ("{fr: Je ne suis jamais en retard}", "fr", "formulation négative"),
+     ("{fr: J'arrive à l'heure, en: I'm not late}", "en", "formulation négative"),
+     ("{fr: J'arrive à l'heure, it: Non arrivo in ritardo}", "it", "formulation négative"),
+     ("{fr: Je fais mon travail seul}", "fr", "« seul·e »"),
+     ("{fr: Je suis toujours prête}", "fr", "« prêt·e »"),
+     ("{fr: Je garde ma motivation}", "fr", "mot à éviter dans la phrase de la personne"),
+     ("{fr: Je parle de la prison}", "fr", "terme stigmatisant interdit"),
+     ("{en: I am on time}", "fr", "champ obligatoire manquant : fr"),
+     ("Je suis à l'heure", "", "un texte par langue")],
+)
+def test_a_bad_statement_is_refused_with_its_line_and_field(statement, field, message):
+    issues = _issues_of(_pack(f"    statement: {statement}\n"))
+    located = [(i.line, i.field, i.message) for i in issues]
+    path = "competences[0].statement" + (f".{field}" if field else "")
+    assert any((line, where) == (8, path) and message in text for line, where, text in located), (
+        located)
+
+
+def test_inclusive_and_determined_words_are_accepted():
+    for statement in ("Je fais mon travail seul·e", "Je prends un seul outil à la fois",
+                      "Je suis prêt·e à l'heure", "Je suis sur le chantier à l'heure"):
+        spec = parse_referential(_pack(f"    statement: {{fr: {statement}}}\n"), "t.yaml")
+        assert spec.competences[0].statement == {"fr": statement}
+
+
+def test_a_statement_is_required_in_grids_and_packs_and_optional_in_trades():
+    (issue,) = _issues_of(_pack(""))
+    assert (issue.line, issue.field) == (6, "competences[0].statement")
+    trade = (REFERENTIALS / "trades" / "batiment.yaml").read_text(encoding="utf-8")
+    lines = trade.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == "statement:")
+    without = "".join(lines[:start] + lines[start + 4:])
+    spec = parse_referential(without, "t.yaml", known_bunk_codes=bunk_codes())
+    assert spec.competences[0].statement == {}
+    assert spec.competences[1].statement["fr"].startswith("Je ")
+
+
 def test_the_recurring_situations_refer_to_bunk():
     spec = referential("situations.yaml")
     assert spec.kind == "situations" and len(spec.situations) == 10
@@ -266,6 +350,13 @@ def test_content_hash_changes_with_the_meaning():
     assert parse_referential(changed, "b").content_hash != bunk().content_hash
 
 
+def test_content_hash_changes_with_a_statement():
+    text = (REFERENTIALS / "bunk.yaml").read_text(encoding="utf-8")
+    changed = text.replace("fr: Je range mon poste et mes outils", "fr: Je range mon poste")
+    assert changed != text
+    assert parse_referential(changed, "b").content_hash != bunk().content_hash
+
+
 # --- Broken files ---------------------------------------------------------------------------
 
 BROKEN_CASES = [
@@ -285,6 +376,9 @@ BROKEN_CASES = [
     ("duplicate-yaml-key.yaml", 10, "competences[0].description", "champ écrit deux fois"),
     ("scale-public-internal-level.yaml", 9, "levels[1].public", "reste interne"),
     ("scale-usable-min-not-a-level.yaml", 6, "usable_min", "l'un des niveaux"),
+    ("missing-statement.yaml", 17, "competences[1].statement", "phrase « Je … » obligatoire"),
+    ("statement-not-first-person.yaml", 10, "competences[0].statement.fr",
+     "commencez par « Je » ou « J' »"),
 ]
 
 
@@ -348,6 +442,7 @@ def test_all_issues_are_reported_at_once_in_file_order():
     text = (
         "code: Pas Un Code\nversion: 0\nkind: pack\nname: {en: Test}\n"
         "competences:\n  - code: a\n    name: {fr: Ne pas crier}\n    description: {fr: x}\n"
+        "    statement: {fr: Je parle calmement}\n"
     )
     issues = _issues_of(text)
     assert [i.field for i in issues] == [
@@ -405,6 +500,7 @@ def test_schema_messages_are_in_plain_french_and_located():
         "    pictogram: Bad_Pic\n"
         "    alignments: [{framework: ROME, label: l, code: A1, url: 'ftp://x'}]\n"
         "    indicators: [{code: i, text: {fr: Fait}}]\n"
+        "    statement: {fr: Je fais}\n"
     )
     located = {(i.line, i.field): i.message for i in _issues_of(text)}
     assert located == {

@@ -1,0 +1,228 @@
+"""Decisions on badge proposals: manual proposals, approval, rejection, later review.
+
+Every decision writes its audit row in the same transaction; free-text justifications and
+comments are ``DecisionNote`` rows that the audit row names by id (VAL-03, VAL-04).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain import assessments as engine
+from app.domain.assessments import Status
+from app.domain.enums import Role
+from app.domain.errors import (
+    AlreadyProposed,
+    CriteriaNoLongerMet,
+    DecisionError,
+    FourEyes,
+    NotAllowed,
+    ProposalClosed,
+)
+from app.models import (
+    BadgeTemplate,
+    DecisionNote,
+    Membership,
+    Notification,
+    Observation,
+    Proposal,
+    User,
+)
+from app.services import audit
+from app.services.assessments import (
+    OPEN,
+    assess,
+    criterion_json,
+    open_proposal,
+    proposals_of,
+    recompute_worker,
+)
+
+
+def _note(session, proposal: Proposal, author: User, kind: str, text: str | None, now):  # type: ignore[no-untyped-def]
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        return None
+    note = DecisionNote(
+        proposal=proposal, author_id=author.id, kind=kind, text=cleaned[:2000], created_at=now
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+def _notify(session: Session, worker: Membership, kind: str, proposal: Proposal, now) -> None:  # type: ignore[no-untyped-def]
+    session.add(
+        Notification(user_id=worker.user_id, kind=kind, target=proposal.public_id, created_at=now)
+    )
+
+
+def propose(
+    session: Session,
+    *,
+    author: Membership,
+    worker: Membership,
+    template: BadgeTemplate,
+    level: int,
+    justification: str,
+    now: datetime,
+) -> Proposal:
+    """A manual proposal by a conseiller or encadrant, with a written justification."""
+    if not author.has_role(Role.CONSEILLER, Role.ENCADRANT):
+        raise NotAllowed("Seul·es les conseiller·ères et encadrant·es peuvent proposer.")
+    if template.tier(level) is None:
+        raise DecisionError("Ce niveau n'existe pas pour ce badge numérique.")
+    if not " ".join(justification.split()):
+        raise DecisionError("Écrivez pourquoi vous proposez ce badge numérique.")
+    if any(p.status in OPEN for p in proposals_of(session, worker, template, level)):
+        raise AlreadyProposed()
+    result = assess(session, worker=worker, template=template, level=level, now=now)
+    proposal = open_proposal(
+        session,
+        worker=worker,
+        template=template,
+        level=level,
+        origin="manual",
+        result=result,
+        author=author.user,
+        now=now,
+    )
+    note = _note(session, proposal, author.user, "justification", justification, now)
+    audit.record(
+        session,
+        action="proposal.justified",
+        now=now,
+        actor=author.user,
+        subject=worker.user,
+        structure=worker.structure,
+        target=proposal.public_id,
+        details={"note": note.public_id if note else None},
+    )
+    return proposal
+
+
+def _check_four_eyes(validator: Membership, result: engine.Assessment, session: Session) -> None:
+    if not validator.structure.four_eyes or not result.used:
+        return
+    authors = set(
+        session.scalars(
+            select(User.public_id)
+            .join(Observation, Observation.author_id == User.id)
+            .where(Observation.public_id.in_(result.used))
+        )
+    )
+    if authors <= {validator.user.public_id}:
+        raise FourEyes()
+
+
+def approve(
+    session: Session,
+    *,
+    validator: Membership,
+    proposal: Proposal,
+    comment: str | None,
+    now: datetime,
+) -> None:
+    """Approve: criteria checked again now, four-eyes rule, audit, the worker told."""
+    if not validator.has_role(Role.VALIDATEUR):
+        raise NotAllowed("Seul·es les validateur·rices peuvent valider.")
+    if proposal.status != "pending":
+        raise ProposalClosed()
+    result = assess(
+        session, worker=proposal.worker, template=proposal.template, level=proposal.level, now=now
+    )
+    if proposal.origin == "criteria" and result.status is not Status.CRITERIA_MET:
+        raise CriteriaNoLongerMet()
+    _check_four_eyes(validator, result, session)
+    proposal.status = "approved"
+    proposal.decided_at, proposal.decided_by_id = now, validator.user_id
+    proposal.criteria = [criterion_json(c) for c in result.criteria]
+    proposal.evidence = list(result.used)
+    note = _note(session, proposal, validator.user, "comment", comment, now)
+    audit.record(
+        session,
+        action="proposal.approved",
+        now=now,
+        actor=validator.user,
+        subject=proposal.worker.user,
+        structure=validator.structure,
+        target=proposal.public_id,
+        details={"note": note.public_id if note else None},
+    )
+    _notify(session, proposal.worker, "proposal.approved", proposal, now)
+    recompute_worker(session, worker=proposal.worker, now=now, templates=[proposal.template])
+
+
+def reject(
+    session: Session, *, validator: Membership, proposal: Proposal, comment: str, now: datetime
+) -> None:
+    """Reject with a comment; the badge can be proposed again after new evidence."""
+    if not validator.has_role(Role.VALIDATEUR):
+        raise NotAllowed("Seul·es les validateur·rices peuvent refuser.")
+    if proposal.status != "pending":
+        raise ProposalClosed()
+    if not " ".join((comment or "").split()):
+        raise DecisionError("Expliquez le refus en quelques mots.")
+    proposal.status = "rejected"
+    proposal.decided_at, proposal.decided_by_id = now, validator.user_id
+    note = _note(session, proposal, validator.user, "comment", comment, now)
+    audit.record(
+        session,
+        action="proposal.rejected",
+        now=now,
+        actor=validator.user,
+        subject=proposal.worker.user,
+        structure=validator.structure,
+        target=proposal.public_id,
+        details={"note": note.public_id if note else None},
+    )
+    _notify(session, proposal.worker, "proposal.rejected", proposal, now)
+    session.flush()
+
+
+REVOCATION_REASONS = ("erreur_emission", "demande_salarie", "preuves_retirees", "autre")
+
+
+def settle_flagged(
+    session: Session,
+    *,
+    validator: Membership,
+    proposal: Proposal,
+    keep: bool,
+    reason: str | None,
+    comment: str | None,
+    now: datetime,
+) -> None:
+    """After evidence was withdrawn: confirm the decision, or revoke it with a reason."""
+    if not validator.has_role(Role.VALIDATEUR):
+        raise NotAllowed("Seul·es les validateur·rices peuvent décider.")
+    if proposal.status not in ("flagged", "approved"):
+        raise ProposalClosed()
+    note = _note(session, proposal, validator.user, "comment", comment, now)
+    if keep:
+        proposal.status = "approved"
+        action = "proposal.confirmed"
+        details: dict[str, object] = {}
+    else:
+        if reason not in REVOCATION_REASONS:
+            raise DecisionError("Choisissez la raison du retrait dans la liste.")
+        proposal.status = "revoked"
+        action = "proposal.revoked"
+        details = {"reason": reason}
+        _notify(session, proposal.worker, "proposal.revoked", proposal, now)
+    proposal.decided_at, proposal.decided_by_id = now, validator.user_id
+    details["note"] = note.public_id if note else None
+    audit.record(
+        session,
+        action=action,
+        now=now,
+        actor=validator.user,
+        subject=proposal.worker.user,
+        structure=validator.structure,
+        target=proposal.public_id,
+        details=details,
+    )
+    recompute_worker(session, worker=proposal.worker, now=now, templates=[proposal.template])
