@@ -6,7 +6,8 @@ export FLASK_APP := app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations db seed lint bench system-deps browser-deps clean
+
+.PHONY: run test install translations messages db seed lint bench system-deps browser-deps clean
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,11 @@ install: $(BIN)/flask translations
 
 translations: $(BIN)/flask
 	$(BIN)/pybabel compile -f -d app/translations > /dev/null
+
+# After adding or changing UI text: extract, merge into the catalogues, then translate.
+messages: $(BIN)/flask
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __pycache__ node_modules' -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 db: install
 	$(BIN)/flask db upgrade

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+
+#: Whether the next SQLite transaction will write (``BEGIN IMMEDIATE``) or only read
+#: (``BEGIN``): the web layer clears it for GET and HEAD requests.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
 
 def configure_engine(app: Flask) -> None:
@@ -22,9 +27,10 @@ def prepare_sqlite(engine: Engine) -> Engine:
 
     pysqlite opens transactions lazily and breaks SAVEPOINT; handing transaction control
     to SQLAlchemy (the documented recipe) makes ``BEGIN``/``SAVEPOINT`` behave.
-    Transactions start with ``BEGIN IMMEDIATE``: SQLite has one writer at a time, and a
-    deferred transaction that reads then writes fails at once (no busy wait) when another
-    writer committed in between; taking the lock up front makes concurrent writers queue.
+    Write transactions start with ``BEGIN IMMEDIATE``: SQLite has one writer at a time,
+    and a deferred transaction that reads then writes fails at once (no busy wait) when
+    another writer committed in between; taking the lock up front makes writers queue.
+    Reads (GET pages) start with a plain ``BEGIN`` so they never wait for writers.
     PostgreSQL, the production database, needs none of this.
     """
     if engine.dialect.name != "sqlite":
@@ -39,9 +45,9 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -32,12 +34,16 @@ def recompute(structure_id: str | None, apply: bool) -> None:
         .order_by(Membership.id)
     )
     if structure_id:
+        known = db.session.scalar(select(Structure.id).where(Structure.public_id == structure_id))
+        if known is None:
+            click.echo(f"error: no structure with id {structure_id}.", err=True)
+            sys.exit(1)
         query = query.where(Structure.public_id == structure_id)
     workers = db.session.scalars(query).unique().all()
     templates = service.current_templates(db.session)
     now = utcnow()
     changes = []
-    with click.progressbar(workers, label="Recalcul", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(workers, label="Recalcul", file=sys.stderr) as bar:
         for worker in bar:
             changes += service.recompute_worker(
                 db.session, worker=worker, now=now, templates=templates, apply=apply

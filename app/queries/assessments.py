@@ -10,8 +10,10 @@ from app.models import (
     AuditEvent,
     BadgeTemplate,
     Membership,
+    Notification,
     Observation,
     Proposal,
+    User,
 )
 
 
@@ -92,5 +94,17 @@ def worker_proposals(session: Session, worker: Membership) -> list[Proposal]:
             .where(Proposal.worker_id == worker.id)
             .options(selectinload(Proposal.template))
             .order_by(Proposal.created_at.desc())
+        )
+    )
+
+
+def notifications(session: Session, user: User, limit: int = 20) -> list[Notification]:
+    """A person's latest in-app notifications, newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
         )
     )

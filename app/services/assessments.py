@@ -46,17 +46,25 @@ def current_templates(session: Session) -> list[BadgeTemplate]:
 
 def competence_ids(session: Session, refs: Iterable[str]) -> set[int]:
     """Every competence row (all versions) named by ``referential:code`` references."""
-    ids: set[int] = set()
-    for ref in refs:
-        ref_code, _, code = ref.partition(":")
-        ids.update(
-            session.scalars(
-                select(Competence.id)
-                .join(Referential)
-                .where(Referential.code == ref_code, Competence.code == code)
+    return set().union(*_ids_by_ref(session, refs).values())
+
+
+def _ids_by_ref(session: Session, refs: Iterable[str]) -> dict[str, set[int]]:
+    """``competence_ids`` of each reference, in one query."""
+    wanted = {ref: tuple(ref.split(":", 1)) if ":" in ref else (ref, "") for ref in refs}
+    found: dict[tuple[str, ...], set[int]] = {}
+    if wanted:
+        rows = session.execute(
+            select(Referential.code, Competence.code, Competence.id)
+            .join(Referential)
+            .where(
+                Referential.code.in_({key[0] for key in wanted.values()}),
+                Competence.code.in_({key[1] for key in wanted.values()}),
             )
         )
-    return ids
+        for ref_code, code, pk in rows:
+            found.setdefault((ref_code, code), set()).add(pk)
+    return {ref: found.get(key, set()) for ref, key in wanted.items()}
 
 
 def criteria_for(template: BadgeTemplate, level: int) -> Criteria:
@@ -70,10 +78,17 @@ def criteria_for(template: BadgeTemplate, level: int) -> Criteria:
 
 def evidence(session: Session, worker: Membership, ids: set[int]) -> list[Evidence]:
     """The worker's observations of those competences, latest versions only."""
+    return [e for found in _evidence_by_competence(session, worker, ids).values() for e in found]
+
+
+def _evidence_by_competence(
+    session: Session, worker: Membership, ids: set[int]
+) -> dict[int, list[Evidence]]:
     if not ids:
-        return []
+        return {}
     rows = session.execute(
         select(
+            Observation.competence_id,
             Observation.public_id,
             Observation.level,
             User.public_id,
@@ -84,27 +99,33 @@ def evidence(session: Session, worker: Membership, ids: set[int]) -> list[Eviden
         .join(User, User.id == Observation.author_id)
         .where(Observation.worker_id == worker.id, Observation.competence_id.in_(ids))
     )
-    return [
-        Evidence(oid, level, author, str(situation), at, withdrawn is not None)
-        for oid, level, author, situation, at, withdrawn in rows
-    ]
+    found: dict[int, list[Evidence]] = {}
+    for competence, oid, level, author, situation, at, withdrawn in rows:
+        item = Evidence(oid, level, author, str(situation), at, withdrawn is not None)
+        found.setdefault(competence, []).append(item)
+    return found
 
 
 def has_self_assessment(session: Session, worker: Membership, ids: set[int]) -> bool:
     """Whether the worker has a confirmed self-assessment of one of those competences."""
+    return bool(_self_assessed(session, worker, ids))
+
+
+def _self_assessed(session: Session, worker: Membership, ids: set[int]) -> set[int]:
+    """Those competences that the worker's confirmed self-assessments answer."""
     if not ids:
-        return False
-    found = session.scalar(
-        select(SelfAssessmentAnswer.id)
-        .join(SelfAssessment)
-        .where(
-            SelfAssessment.worker_id == worker.id,
-            SelfAssessment.confirmed_at.is_not(None),
-            SelfAssessmentAnswer.competence_id.in_(ids),
+        return set()
+    return set(
+        session.scalars(
+            select(SelfAssessmentAnswer.competence_id)
+            .join(SelfAssessment)
+            .where(
+                SelfAssessment.worker_id == worker.id,
+                SelfAssessment.confirmed_at.is_not(None),
+                SelfAssessmentAnswer.competence_id.in_(ids),
+            )
         )
-        .limit(1)
     )
-    return found is not None
 
 
 @dataclass(frozen=True)
@@ -118,6 +139,21 @@ class Inputs:
 def inputs(session: Session, worker: Membership, template: BadgeTemplate) -> Inputs:
     ids = competence_ids(session, template.competences)
     return Inputs(evidence(session, worker, ids), has_self_assessment(session, worker, ids))
+
+
+def _all_inputs(
+    session: Session, worker: Membership, templates: list[BadgeTemplate]
+) -> dict[int, Inputs]:
+    """``inputs`` of every template (by id) in three queries, for ``recompute_worker``."""
+    by_ref = _ids_by_ref(session, {ref for t in templates for ref in t.competences})
+    ids = {t.id: set().union(*(by_ref[ref] for ref in t.competences)) for t in templates}
+    every = set().union(*ids.values())
+    found = _evidence_by_competence(session, worker, every)
+    assessed = _self_assessed(session, worker, every)
+    return {
+        pk: Inputs([e for c in mine for e in found.get(c, [])], bool(mine & assessed))
+        for pk, mine in ids.items()
+    }
 
 
 def assess(
@@ -184,23 +220,25 @@ def recompute_worker(
     With ``apply`` the states are stored, proposals opened when criteria become met, and
     approved decisions whose evidence was withdrawn are flagged for the validateur.
     """
+    chosen = list(templates) if templates is not None else current_templates(session)
+    chosen = list({t.id: t for t in chosen}.values())  # each template once
+    given, states, proposals_by_tier = _reads(session, worker, chosen)
+    withdrawn: set[str] | None = None  # read once, when a decision needs it
     changes = []
-    for template in list(templates) if templates is not None else current_templates(session):
-        given = inputs(session, worker, template)
+    for template in chosen:
         for tier in template.tiers:
             level = tier["level"]
             result = assess(
-                session, worker=worker, template=template, level=level, now=now, given=given
+                session,
+                worker=worker,
+                template=template,
+                level=level,
+                now=now,
+                given=given[template.id],
             )
-            proposals = proposals_of(session, worker, template, level)
+            proposals = proposals_by_tier.get((template.id, level), [])
             status = _overlay(result, proposals)
-            state = session.scalar(
-                select(AssessmentState).where(
-                    AssessmentState.worker_id == worker.id,
-                    AssessmentState.template_id == template.id,
-                    AssessmentState.level == level,
-                )
-            )
+            state = states.get((template.id, level))
             before = state.status if state else None
             if before != status:
                 changes.append(StatusChange(worker, template, level, before, status))
@@ -213,9 +251,41 @@ def recompute_worker(
             state.criteria = [criterion_json(c) for c in result.criteria]
             state.used = list(result.used)
             state.computed_at = now
-            _follow_up(session, worker, template, level, result, proposals, now)
+            if withdrawn is None and any(p.status == "approved" for p in proposals):
+                withdrawn = _withdrawn(session, worker)
+            _follow_up(session, worker, template, level, result, proposals, now, withdrawn)
     session.flush()
     return changes
+
+
+def _withdrawn(session: Session, worker: Membership) -> set[str]:
+    query = select(Observation.public_id).where(
+        Observation.worker_id == worker.id, Observation.withdrawn_at.is_not(None)
+    )
+    return set(session.scalars(query))
+
+
+def _reads(session: Session, worker: Membership, templates: list[BadgeTemplate]):  # type: ignore[no-untyped-def]
+    """What ``recompute_worker`` reads, in five queries whatever the number of templates:
+    the inputs of each template, the stored states and the proposals of each tier
+    (newest first, as ``proposals_of``)."""
+    pks = [t.id for t in templates]
+    states = {
+        (s.template_id, s.level): s
+        for s in session.scalars(
+            select(AssessmentState).where(
+                AssessmentState.worker_id == worker.id, AssessmentState.template_id.in_(pks)
+            )
+        )
+    }
+    proposals: dict[tuple[int, int], list[Proposal]] = {}
+    for p in session.scalars(
+        select(Proposal)
+        .where(Proposal.worker_id == worker.id, Proposal.template_id.in_(pks))
+        .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+    ):
+        proposals.setdefault((p.template_id, p.level), []).append(p)
+    return _all_inputs(session, worker, templates), states, proposals
 
 
 def criterion_json(c: engine.CriterionResult) -> dict[str, object]:
@@ -229,16 +299,7 @@ def criterion_json(c: engine.CriterionResult) -> dict[str, object]:
     }
 
 
-def _follow_up(session, worker, template, level, result, proposals, now) -> None:  # type: ignore[no-untyped-def]
-    withdrawn = {
-        oid
-        for oid, gone in session.execute(
-            select(Observation.public_id, Observation.withdrawn_at).where(
-                Observation.worker_id == worker.id
-            )
-        )
-        if gone is not None
-    }
+def _follow_up(session, worker, template, level, result, proposals, now, withdrawn) -> None:  # type: ignore[no-untyped-def]
     for proposal in proposals:
         if proposal.status == "approved" and withdrawn & set(proposal.evidence):
             proposal.status = "flagged"
@@ -255,9 +316,9 @@ def _follow_up(session, worker, template, level, result, proposals, now) -> None
         return
     if any(p.status in OPEN for p in proposals):
         return
-    rejected = [p for p in proposals if p.status == "rejected"]
-    if rejected and set(result.used) <= set(rejected[0].evidence):
-        return  # re-proposed only after new evidence
+    closed = [p for p in proposals if p.status in ("rejected", "revoked")]
+    if closed and set(result.used) <= set(closed[0].evidence):
+        return  # after a refusal or a revocation, re-proposed only after new evidence
     open_proposal(
         session,
         worker=worker,

@@ -60,6 +60,12 @@ def _notify(session: Session, worker: Membership, kind: str, proposal: Proposal,
     )
 
 
+def _same_structure(member: Membership, structure_id: int) -> None:
+    """Staff decide only about the workers of their own structure."""
+    if member.structure_id != structure_id:
+        raise NotAllowed()
+
+
 def propose(
     session: Session,
     *,
@@ -73,6 +79,7 @@ def propose(
     """A manual proposal by a conseiller or encadrant, with a written justification."""
     if not author.has_role(Role.CONSEILLER, Role.ENCADRANT):
         raise NotAllowed("Seul·es les conseiller·ères et encadrant·es peuvent proposer.")
+    _same_structure(author, worker.structure_id)
     if template.tier(level) is None:
         raise DecisionError("Ce niveau n'existe pas pour ce badge numérique.")
     if not " ".join(justification.split()):
@@ -129,6 +136,7 @@ def approve(
     """Approve: criteria checked again now, four-eyes rule, audit, the worker told."""
     if not validator.has_role(Role.VALIDATEUR):
         raise NotAllowed("Seul·es les validateur·rices peuvent valider.")
+    _same_structure(validator, proposal.structure_id)
     if proposal.status != "pending":
         raise ProposalClosed()
     result = assess(
@@ -162,6 +170,7 @@ def reject(
     """Reject with a comment; the badge can be proposed again after new evidence."""
     if not validator.has_role(Role.VALIDATEUR):
         raise NotAllowed("Seul·es les validateur·rices peuvent refuser.")
+    _same_structure(validator, proposal.structure_id)
     if proposal.status != "pending":
         raise ProposalClosed()
     if not " ".join((comment or "").split()):
@@ -183,6 +192,18 @@ def reject(
     session.flush()
 
 
+def _still_standing(session: Session, public_ids: list[str]) -> list[str]:
+    """The observations among ``public_ids`` that have not been withdrawn, in order."""
+    withdrawn = set(
+        session.scalars(
+            select(Observation.public_id).where(
+                Observation.public_id.in_(public_ids), Observation.withdrawn_at.is_not(None)
+            )
+        )
+    )
+    return [oid for oid in public_ids if oid not in withdrawn]
+
+
 REVOCATION_REASONS = ("erreur_emission", "demande_salarie", "preuves_retirees", "autre")
 
 
@@ -199,16 +220,20 @@ def settle_flagged(
     """After evidence was withdrawn: confirm the decision, or revoke it with a reason."""
     if not validator.has_role(Role.VALIDATEUR):
         raise NotAllowed("Seul·es les validateur·rices peuvent décider.")
+    _same_structure(validator, proposal.structure_id)
     if proposal.status not in ("flagged", "approved"):
         raise ProposalClosed()
+    if not keep and reason not in REVOCATION_REASONS:
+        raise DecisionError("Choisissez la raison du retrait dans la liste.")
     note = _note(session, proposal, validator.user, "comment", comment, now)
     if keep:
         proposal.status = "approved"
+        # Confirmed on what remains: withdrawn observations no longer back the decision,
+        # so that the next recompute does not flag it again for the same withdrawal.
+        proposal.evidence = _still_standing(session, proposal.evidence)
         action = "proposal.confirmed"
         details: dict[str, object] = {}
     else:
-        if reason not in REVOCATION_REASONS:
-            raise DecisionError("Choisissez la raison du retrait dans la liste.")
         proposal.status = "revoked"
         action = "proposal.revoked"
         details = {"reason": reason}

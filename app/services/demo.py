@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role, SituationType, StructureKind, StructureModel
-from app.models import Membership, Referential, Structure, User, WorkSituation
+from app.models import Capture, Membership, Referential, Structure, User, WorkSituation
 from app.queries import referentials as referential_queries
 from app.services import accounts, keys, observations, structures
 
@@ -181,6 +181,7 @@ def seed(session: Session, *, now: datetime, keys_dir: Path, write_key: bool = T
         )
         created.append(f"team {name}")
     created.extend(_situations(session, structure, memberships, now))
+    created.extend(_observations(session, structure, memberships, now))
     if write_key:
         _, key_created = keys.ensure_key(session, structure=structure, keys_dir=keys_dir, now=now)
     else:
@@ -219,3 +220,93 @@ def _situations(
         )
         created.append(f"situation {name}")
     return created
+
+
+#: Karim's demo journey: two observers, two situations, over three weeks — enough for the
+#: engine to propose « Travailler en équipe » at level 3 to the validatrice.
+DEMO_OBSERVATIONS = [
+    # (days ago, observer, situation index, competence, level)
+    (24, "marc.encadrant", 0, "bunk:travailler-en-equipe", 3),
+    (17, "sophie.cip", 1, "bunk:travailler-en-equipe", 3),
+    (10, "marc.encadrant", 1, "bunk:travailler-en-equipe", 4),
+    (10, "marc.encadrant", 1, "bunk:organiser", 2),
+    (3, "marc.encadrant", 0, "bunk:conscience-professionnelle", 3),
+]
+
+
+def _observations(
+    session: Session, structure: Structure, memberships: dict[str, Membership], now: datetime
+) -> list[str]:
+    """A few observations of karim, recorded once (keys make a second run a no-op)."""
+    team = next((t for t in structure.teams if t.name == "Espaces verts"), None)
+    if team is None:
+        return []
+    situations = [s for s in team_situations(session, team)]
+    if not situations:
+        return []
+    if len(situations) == 1:
+        bunk = session.scalar(
+            select(Referential).where(
+                Referential.code == "bunk", Referential.superseded_at.is_(None)
+            )
+        )
+        situations.append(
+            observations.create_situation(
+                session,
+                author=memberships["marc.encadrant"],
+                name="Entretien des massifs de la mairie",
+                place="Mairie",
+                type=SituationType.PRODUCTION,
+                starts_on=(now - timedelta(days=30)).date(),
+                team=team,
+                now=now,
+                competences=referential_queries.resolve_codes(
+                    session,
+                    bunk,
+                    [
+                        "bunk:travailler-en-equipe",
+                        "bunk:organiser",
+                        "bunk:conscience-professionnelle",
+                    ],
+                ),
+            )
+        )
+    karim = memberships["karim"]
+    created = []
+    for days, observer, index, ref, level in DEMO_OBSERVATIONS:
+        situation = situations[index]
+        competence = next(
+            (c for c in situation.competences if f"{c.referential.code}:{c.code}" == ref), None
+        )
+        if competence is None:
+            continue
+        key = f"demo-{days}-{observer}-{ref}"
+        exists = session.scalar(
+            select(Capture.id).where(
+                Capture.idempotency_key == key,
+                Capture.author_id == memberships[observer].user_id,
+            )
+        )
+        if exists is not None:
+            continue
+        result = observations.record_capture(
+            session,
+            author=memberships[observer],
+            situation_id=situation.public_id,
+            observed_at=now - timedelta(days=days),
+            items=[observations.CaptureItem(karim.public_id, competence.public_id, level)],
+            idempotency_key=key,
+            now=now,
+        )
+        if result.created:
+            created.append(f"observation {ref} of karim")
+    return created
+
+
+def team_situations(session: Session, team) -> list[WorkSituation]:  # type: ignore[no-untyped-def]
+    """The team's situations, oldest first."""
+    return list(
+        session.scalars(
+            select(WorkSituation).where(WorkSituation.team_id == team.id).order_by(WorkSituation.id)
+        )
+    )

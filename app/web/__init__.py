@@ -66,6 +66,7 @@ def register_web(app: Flask) -> None:
 
         return db.session.scalar(select(User).where(User.public_id == user_public_id))
 
+    app.before_request(_declare_write_intent)
     app.before_request(enforce_access)
     app.after_request(_security_headers)
     register_errors(app)
@@ -104,6 +105,20 @@ def _role_title(structure: Any, role: Any) -> str:
     role = Role(role)
     titles = getattr(structure, "role_titles", None) or {}
     return titles.get(role.value) or DEFAULT_ROLE_TITLES[role]
+
+
+#: GET pages that append to the staff-read log (PRIV-11), so they take the write lock.
+GET_THAT_LOG_READS = frozenset({"progress.journey", "progress.reviews", "staff.worker"})
+
+
+def _declare_write_intent() -> None:
+    """GET and HEAD only read (STYLE §7), so their SQLite transactions need no write lock —
+    except the pages that append to the staff-read log."""
+    from app.database import write_intent
+
+    write_intent.set(
+        request.method not in ("GET", "HEAD") or request.endpoint in GET_THAT_LOG_READS
+    )
 
 
 def _security_headers(response: Response) -> Response:

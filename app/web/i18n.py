@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 
-LANGUAGE_NAMES = {"fr": "Français", "en": "English", "it": "Italiano"}
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
 def select_locale() -> str:

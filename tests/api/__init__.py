@@ -79,7 +79,11 @@ def place(app: Flask, observer_login: str) -> Place:
         }
         observation = db.session.scalars(
             select(Observation)
-            .where(Observation.author_id == observer.user_id)
+            .join(Capture)
+            .where(
+                Observation.author_id == observer.user_id,
+                Capture.idempotency_key.startswith("world-"),
+            )
             .order_by(Observation.id)
         ).first()
         assert observation is not None

@@ -68,7 +68,7 @@ def test_paths_and_api_routes_match_both_ways(app):
     described = _described_operations()
     assert routes - described == set(), "routes missing from openapi.yaml"
     assert described - routes == set(), "openapi.yaml describes routes that do not exist"
-    assert len(routes) == 5
+    assert len(routes) >= 5  # the walk did find the API
 
 
 def test_every_operation_documents_its_errors_and_security():

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import expect as _expect
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -84,7 +85,7 @@ class Browse:
             locale="fr-FR",
             reduced_motion="reduce",
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)
         if axe:
             context.add_init_script(script=self.axe_source)
         self.contexts.append(context)
@@ -145,3 +146,8 @@ def browse(browser: Browser, live_server, axe_source: str) -> Iterator[Browse]: 
     helper = Browse(browser, live_server.url, axe_source)
     yield helper
     helper.close()
+
+
+# A loaded CI machine (two test workers, a live server each) can be slow: wait longer
+# before calling a page broken.
+_expect.set_options(timeout=30_000)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import errors
 from app.domain.enums import Role, SituationType, WithdrawalReason
-from app.models import Competence, Membership, Observation, Referential, WorkSituation
+from app.models import Capture, Competence, Membership, Observation, Referential, WorkSituation
 from app.services import observations as service
 from app.services import structures
 from app.services.observations import CaptureItem
@@ -22,12 +22,17 @@ WINDOW = timedelta(days=7)
 
 
 def _situation(session: Session, login: str = "marc.encadrant") -> WorkSituation:
+    """The situation of the world's capture by ``login`` (key « world-… »)."""
     observer = member(session, login)
     return session.scalars(
         select(WorkSituation)
         .join(Observation, Observation.situation_id == WorkSituation.id)
-        .where(Observation.author_id == observer.user_id)
-    ).first()
+        .join(Capture, Capture.id == Observation.capture_id)
+        .where(
+            Observation.author_id == observer.user_id,
+            Capture.idempotency_key.startswith("world-"),
+        )
+    ).one()
 
 
 def _record(session: Session, *workers: str, key: str = "svc-key-0001", **options):  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from app.domain import progress as rules
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import Membership
+from app.queries import assessments as assessment_queries
 from app.queries import people
 from app.queries import progress as queries
 from app.services import progress as service
@@ -131,6 +132,8 @@ def _mine_page(comment_form=None, comment_for: str | None = None, status: int = 
         comment_form=comment_form or CommentForm(formdata=None),
         comment_for=comment_for,
         kind_labels=KIND_LABELS,
+        badge_states=assessment_queries.worker_states(db.session, worker),
+        notifications=assessment_queries.notifications(db.session, worker.user),
     ), status
 
 

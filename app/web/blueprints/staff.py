@@ -9,10 +9,12 @@ from flask_login import current_user
 
 from app.domain.enums import WITHDRAWAL_REASON_LABELS, CodeKind, Role
 from app.extensions import db
+from app.queries import assessments as assessment_queries
 from app.queries import observations as obs_queries
 from app.queries import people
 from app.queries import referentials as referential_queries
 from app.services import accounts
+from app.services import progress as progress_service
 from app.web.forms import EmptyForm, WithdrawForm
 from app.web.utils import now
 
@@ -64,9 +66,14 @@ def worker(structure_id: str, worker_id: str):  # type: ignore[no-untyped-def]
     withdraw_form.reason.choices = [
         (r.value, label) for r, label in WITHDRAWAL_REASON_LABELS.items()
     ]
+    progress_service.log_file_read(
+        db.session, reader=current_user, worker=worker, page="fiche", now=now()
+    )
+    db.session.commit()
     return render_template(
         "staff/worker.html",
         worker=worker,
+        badge_states=assessment_queries.worker_states(db.session, worker),
         form=EmptyForm(),
         by_role=by_role,
         withdraw_form=withdraw_form,
