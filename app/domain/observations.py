@@ -41,11 +41,18 @@ def check_observed_at(observed_at: datetime, *, now: datetime) -> datetime:
     return observed_at
 
 
-def check_free_text(text: str | None, *, max_length: int) -> str | None:
-    """Short free text about work only: no health, social, family or justice information."""
+def check_free_text(text: str | None, *, max_length: int, keep_lines: bool = False) -> str | None:
+    """Short free text about work only: no health, social, family or justice information.
+
+    Spaces are tidied; with ``keep_lines`` the line breaks stay (a list of next steps).
+    """
     if text is None:
         return None
-    text = " ".join(text.split())
+    if keep_lines:
+        lines = (" ".join(line.split()) for line in text.splitlines())
+        text = "\n".join(line for line in lines if line)
+    else:
+        text = " ".join(text.split())
     if not text:
         return None
     if len(text) > max_length:

@@ -35,9 +35,11 @@ class GoalInput:
     text: str
 
 
-def _clean_text(text: str | None, *, max_length: int) -> str:
+def _clean_text(text: str | None, *, max_length: int, keep_lines: bool = False) -> str:
     """Free text that must stay about work: no health, social or justice words."""
-    return observation_rules.check_free_text(text, max_length=max_length) or ""
+    return (
+        observation_rules.check_free_text(text, max_length=max_length, keep_lines=keep_lines) or ""
+    )
 
 
 def record_self_assessment(
@@ -166,7 +168,7 @@ def record_review(
         author_id=author.user_id,
         held_on=held_on,
         next_review_on=next_review_on,
-        next_steps=_clean_text(next_steps, max_length=2000),
+        next_steps=_clean_text(next_steps, max_length=2000, keep_lines=True),
         is_adjusted=adjusted,
         created_at=now,
         goals=[
