@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from app.cli.loading import load_files
 from app.domain.referentials import InvalidReferential
 from app.extensions import db
-from app.models.base import utcnow
 from app.services import referentials as service
 
 
@@ -31,27 +30,10 @@ def read_files(path: Path) -> list[tuple[str, str]]:
 @with_appcontext
 def load(path: Path, apply: bool) -> None:
     """Validate and load referential files: all or nothing."""
-    try:
-        plan = service.plan_load(db.session, read_files(path))
-    except InvalidReferential as error:
-        for issue in error.issues:
-            click.echo(f"error: {issue}", err=True)
-        click.echo("Nothing loaded.", err=True)
-        sys.exit(1)
-    except service.ReferentialConflict as error:
-        click.echo(f"error: {error.message}", err=True)
-        click.echo("Nothing loaded.", err=True)
-        sys.exit(1)
-    for spec in plan.new:
-        click.echo(f"new: {spec.code} v{spec.version}")
-    for spec in plan.unchanged:
-        click.echo(f"unchanged: {spec.code} v{spec.version}")
-    if not plan.changes:
-        click.echo("Nothing to change.")
-        return
-    if not apply:
-        click.echo("Dry run: nothing written. Add --apply to load.")
-        return
-    service.apply_plan(db.session, plan, now=utcnow(), actor=None)
-    db.session.commit()
-    click.echo(f"Loaded {len(plan.new)} referential version(s).")
+    load_files(
+        lambda: service.plan_load(db.session, read_files(path)),
+        service.apply_plan,
+        apply=apply,
+        invalid=InvalidReferential,
+        what="referential",
+    )
