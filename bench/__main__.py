@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import capture, filler, team_page, world
+from bench import assessments, capture, filler, journey, team_page, world
 from bench.report import Figure, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,28 @@ def measure(dbs: Databases) -> list[Figure]:
     _log(f"capture: {_rates(loaded_large)}")
     statements = capture.statements(w, dbs.small_url)
     n = capture.CONNECTIONS[0]
+    recompute = _recompute_figures(dbs)
+    _log("timing the journey page (300 records) on both databases")
+    trail = journey.measure(w, dbs.small_url, dbs.large_url)
+    _log(f"journey: {trail['small_ms']} ms vs {trail['large_ms']} ms, {trail['statements']} SQL")
     return [
+        Figure(
+            "journey_page_time_ratio",
+            f"Journey page (300 records) time, {_n(dbs.large)} ÷ {_n(dbs.small)} observations",
+            trail.pop("ratio"),
+            "≤",
+            1.3,
+            details={**trail, "small": dbs.small, "large": dbs.large},
+        ),
+        Figure(
+            "journey_page_statements",
+            "SQL statements of one journey page request (1 M observations, 300 records)",
+            float(trail["statements"][1]),
+            "≤",
+            float(trail["statements"][0]),
+            unit="statements",
+            details={"statements_10k_vs_1m": trail["statements"]},
+        ),
         _capture_figure("capture_throughput_ratio", f"{n} clients", loaded, dbs.small, statements),
         _capture_figure(
             "capture_throughput_ratio_one_client", "1 client", single, dbs.small, statements
@@ -107,7 +128,44 @@ def measure(dbs: Databases) -> list[Figure]:
             1.3,
             details={**page, "observations_per_worker": filler.TEAM_OBSERVATIONS},
         ),
+        *recompute,
     ]
+
+
+def _recompute_figures(dbs: Databases) -> list[Figure]:
+    """Recompute of one worker on both databases; full recompute against one SQL aggregate."""
+    w = dbs.world
+    _log("recompute of one worker on both databases")
+    one = assessments.one_worker(w, dbs.small_url, dbs.large_url)
+    one.update(small=dbs.small, large=dbs.large)
+    _log(f"one worker: {one['small_ms']} ms vs {one['large_ms']} ms CPU")
+    figures = [
+        Figure(
+            "recompute_worker_time_ratio",
+            f"Recompute of one worker ({filler.TEAM_OBSERVATIONS} observations), "
+            f"{_n(dbs.large)} ÷ {_n(dbs.small)} observations",
+            one.pop("ratio"),
+            "≤",
+            1.3,
+            details=one,
+        )
+    ]
+    for name, url, total in (
+        ("full_recompute_ratio", dbs.small_url, dbs.small),
+        ("full_recompute_ratio_large", dbs.large_url, dbs.large),
+    ):
+        _log(f"full recompute against one SQL aggregate, {_n(total)} observations")
+        full = assessments.full_recompute(w, url)
+        full["observations"] = total
+        if total != dbs.large:
+            full.pop("aggregate_plans")  # the large database's plans are the ones shown
+        _log(f"recompute {full['recompute_s']} s vs SQL {full['sql_ms']} ms CPU")
+        title = (
+            f"Full recompute ÷ one SQL aggregate, {_n(full['structure_observations'])} "
+            f"of {_n(total)} observations"
+        )
+        figures.append(Figure(name, title, full.pop("ratio"), "≥", 0.2, details=full))
+    return figures
 
 
 def _capture_figure(
@@ -155,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         "small": _n(dbs.small),
         "large": _n(dbs.large),
         "page_rounds": team_page.ROUNDS,
+        "recompute_rounds": assessments.ROUNDS,
+        "full_rounds": assessments.FULL_ROUNDS,
     }
     write(args.out, figures, run, method)
     for f in figures:

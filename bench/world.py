@@ -3,7 +3,8 @@
 Built through the services, like the test world, so the rows look like the application's:
 one structure, an encadrant leading the measured team (whose page is timed), a second
 encadrant leading a one-person team (who sends the captures, so that they never touch the
-measured team), the shared referentials, and one open work situation per team.
+measured team), the shared referentials and the badge templates (so that a capture and a
+recompute have statuses to compute), and one open work situation per team.
 Other structures, for the filler rows, are made here too; their workers come in bulk SQL.
 """
 
@@ -26,6 +27,7 @@ from app.models import Competence, Membership, Structure, Team, WorkSituation
 from app.models.base import utcnow
 from app.queries import referentials as referential_queries
 from app.services import accounts, observations, structures, tokens
+from app.services import badge_templates as badge_template_service
 from app.services import referentials as referential_service
 
 PASSWORD = "banc-essai-2026"
@@ -110,6 +112,9 @@ def _seed(app: Flask, url: str, keys_dir: str) -> World:
     now = utcnow()
     plan = referential_service.plan_load(session, read_files(Path(app.config["REFERENTIALS_DIR"])))
     referential_service.apply_plan(session, plan, now=now, actor=None)
+    templates_dir = Path(app.config["BADGE_TEMPLATES_DIR"])
+    templates = badge_template_service.plan_load(session, read_files(templates_dir))
+    badge_template_service.apply_plan(session, templates, now=now, actor=None)
     grid = next(r for r in referential_queries.current_grids(session) if r.code == "bunk")
     competences = grid.competences[:COMPETENCES]
 

@@ -111,8 +111,19 @@ def propose(
     return proposal
 
 
-def _check_four_eyes(validator: Membership, result: engine.Assessment, session: Session) -> None:
-    if not validator.structure.four_eyes or not result.used:
+def _check_four_eyes(
+    validator: Membership, proposal: Proposal, result: engine.Assessment, session: Session
+) -> None:
+    """VAL-02: the validateur is neither the only observer behind the evidence, nor the one
+    who proposed a badge that rests on no observation."""
+    if not validator.structure.four_eyes:
+        return
+    if not result.used:
+        if proposal.proposed_by_id == validator.user_id:
+            raise FourEyes(
+                "Vous avez proposé ce badge numérique sans observation au niveau visé : une autre "
+                "personne doit valider (règle des quatre yeux)."
+            )
         return
     authors = set(
         session.scalars(
@@ -144,7 +155,7 @@ def approve(
     )
     if proposal.origin == "criteria" and result.status is not Status.CRITERIA_MET:
         raise CriteriaNoLongerMet()
-    _check_four_eyes(validator, result, session)
+    _check_four_eyes(validator, proposal, result, session)
     proposal.status = "approved"
     proposal.decided_at, proposal.decided_by_id = now, validator.user_id
     proposal.criteria = [criterion_json(c) for c in result.criteria]

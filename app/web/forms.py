@@ -190,6 +190,12 @@ class StructureSettingsForm(StructureForm):
     title_conseiller = StringField(_l("Titre du rôle conseiller·ère"), validators=[Length(max=60)])
     title_validateur = StringField(_l("Titre du rôle validateur·rice"), validators=[Length(max=60)])
     title_salarie = StringField(_l("Titre du rôle salarié·e"), validators=[Length(max=60)])
+    four_eyes = BooleanField(
+        _l(
+            "Règle des quatre yeux : une personne qui valide ne peut pas valider seule "
+            "ce qu'elle est seule à avoir observé"
+        )
+    )
     self_assessment_format = RadioField(
         _l("Réponses proposées aux salarié·es pour leur auto-évaluation"),
         choices=[

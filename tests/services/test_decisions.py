@@ -483,3 +483,25 @@ def test_truncate_is_refused_on_postgresql_and_absent_from_sqlite(db_session):
             with db_session.begin_nested():
                 db_session.execute(text("TRUNCATE audit_events"))
     assert _audit_rows(db_session) == rows
+
+
+def test_who_proposed_a_badge_resting_on_no_observation_cannot_approve_it_alone(db_session):
+    """Four-eyes also covers a manual proposal with no evidence: its author is not enough."""
+    from app.domain.enums import Role
+    from app.services import structures
+
+    s = scene(db_session)
+    sophie = member(db_session, "sophie.cip")
+    structures.set_roles(
+        db_session,
+        actor=sophie.user,
+        membership=sophie,
+        roles={Role.CONSEILLER, Role.VALIDATEUR},
+        now=T,
+    )
+    proposal = _propose(db_session, s, author="sophie.cip")
+    with pytest.raises(errors.FourEyes):
+        _approve(db_session, proposal, validator=sophie)
+    assert proposal.status == "pending"
+    _approve(db_session, proposal)  # another validateur may
+    assert proposal.status == "approved"

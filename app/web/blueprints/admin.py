@@ -336,6 +336,7 @@ def settings(structure_id: str):  # type: ignore[no-untyped-def]
     )
     if form.validate_on_submit():
         s.self_assessment_format = form.self_assessment_format.data or s.self_assessment_format
+        s.four_eyes = bool(form.four_eyes.data)
         try:
             structures.update_structure(
                 db.session,
