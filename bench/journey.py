@@ -124,6 +124,7 @@ def measure(world: World, small_url: str, large_url: str) -> dict[str, Any]:
         "small_ms": round(small_ms, 2),
         "large_ms": round(large_ms, 2),
         "records": records,
-        "statements": statements,
+        "statements_small": statements[0],
+        "statements_large": statements[1],
         "rounds": ROUNDS,
     }
