@@ -156,22 +156,9 @@ def approve(
     if proposal.origin == "criteria" and result.status is not Status.CRITERIA_MET:
         raise CriteriaNoLongerMet()
     _check_four_eyes(validator, proposal, result, session)
-    proposal.status = "approved"
-    proposal.decided_at, proposal.decided_by_id = now, validator.user_id
     proposal.criteria = [criterion_json(c) for c in result.criteria]
     proposal.evidence = list(result.used)
-    note = _note(session, proposal, validator.user, "comment", comment, now)
-    audit.record(
-        session,
-        action="proposal.approved",
-        now=now,
-        actor=validator.user,
-        subject=proposal.worker.user,
-        structure=validator.structure,
-        target=proposal.public_id,
-        details={"note": note.public_id if note else None},
-    )
-    _notify(session, proposal.worker, "proposal.approved", proposal, now)
+    _record_decision(session, validator, proposal, "approved", comment, now)
     recompute_worker(session, worker=proposal.worker, now=now, templates=[proposal.template])
 
 
@@ -186,12 +173,25 @@ def reject(
         raise ProposalClosed()
     if not " ".join((comment or "").split()):
         raise DecisionError("Expliquez le refus en quelques mots.")
-    proposal.status = "rejected"
+    _record_decision(session, validator, proposal, "rejected", comment, now)
+    session.flush()
+
+
+def _record_decision(
+    session: Session,
+    validator: Membership,
+    proposal: Proposal,
+    status: str,
+    comment: str | None,
+    now: datetime,
+) -> None:
+    """Set the decision, keep the comment apart, audit it (by note id) and tell the worker."""
+    proposal.status = status
     proposal.decided_at, proposal.decided_by_id = now, validator.user_id
     note = _note(session, proposal, validator.user, "comment", comment, now)
     audit.record(
         session,
-        action="proposal.rejected",
+        action=f"proposal.{status}",
         now=now,
         actor=validator.user,
         subject=proposal.worker.user,
@@ -199,8 +199,7 @@ def reject(
         target=proposal.public_id,
         details={"note": note.public_id if note else None},
     )
-    _notify(session, proposal.worker, "proposal.rejected", proposal, now)
-    session.flush()
+    _notify(session, proposal.worker, f"proposal.{status}", proposal, now)
 
 
 def _still_standing(session: Session, public_ids: list[str]) -> list[str]:
