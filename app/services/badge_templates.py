@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain.badge_templates import BadgeTemplateSpec, InvalidBadgeTemplate, parse_badge_template
 from app.models import BadgeTemplate, Competence, Referential, User
 from app.services import audit
-from app.services.referentials import ReferentialConflict
+from app.services.referentials import sort_version
 
 
 @dataclass
@@ -47,21 +47,7 @@ def plan_load(session: Session, files: list[tuple[str, str]]) -> TemplatePlan:
         raise InvalidBadgeTemplate(issues)
     plan = TemplatePlan()
     for source, spec in parsed:
-        loaded = session.scalar(
-            select(BadgeTemplate).where(
-                BadgeTemplate.code == spec.code, BadgeTemplate.version == spec.version
-            )
-        )
-        if loaded is None:
-            plan.new.append(spec)
-            plan.sources[spec.code] = source
-        elif loaded.content_hash == spec.content_hash:
-            plan.unchanged.append(spec)
-        else:
-            raise ReferentialConflict(
-                f"{source} : la version {spec.version} du badge « {spec.code} » est déjà chargée "
-                "avec un autre contenu. Une version chargée ne change plus : augmentez « version »."
-            )
+        sort_version(session, BadgeTemplate, spec, source, plan, label=f"du badge « {spec.code} »")
     return plan
 
 

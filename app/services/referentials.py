@@ -84,22 +84,26 @@ def plan_load(session: Session, files: list[tuple[str, str]]) -> LoadPlan:
         if key in seen:
             raise ReferentialConflict(f"{source} : {spec.code} v{spec.version} figure deux fois.")
         seen.add(key)
-        loaded = session.scalar(
-            select(Referential).where(
-                Referential.code == spec.code, Referential.version == spec.version
-            )
-        )
-        if loaded is None:
-            plan.new.append(spec)
-            plan.sources[spec.code] = source
-        elif loaded.content_hash == spec.content_hash:
-            plan.unchanged.append(spec)
-        else:
-            raise ReferentialConflict(
-                f"{source} : la version {spec.version} de « {spec.code} » est déjà chargée avec "
-                "un autre contenu. Une version chargée ne change plus : augmentez « version »."
-            )
+        sort_version(session, Referential, spec, source, plan, label=f"de « {spec.code} »")
     return plan
+
+
+def sort_version(session: Session, model, spec, source: str, plan, *, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Put ``spec`` in ``plan.new`` or ``plan.unchanged``; a loaded version whose content
+    differs is refused: a loaded version never changes (REF-04, BDG-02)."""
+    loaded = session.scalar(
+        select(model).where(model.code == spec.code, model.version == spec.version)
+    )
+    if loaded is None:
+        plan.new.append(spec)
+        plan.sources[spec.code] = source
+    elif loaded.content_hash == spec.content_hash:
+        plan.unchanged.append(spec)
+    else:
+        raise ReferentialConflict(
+            f"{source} : la version {spec.version} {label} est déjà chargée avec un autre "
+            "contenu. Une version chargée ne change plus : augmentez « version »."
+        )
 
 
 def apply_plan(session: Session, plan: LoadPlan, *, now: datetime, actor: User | None) -> None:
