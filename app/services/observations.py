@@ -271,28 +271,36 @@ def _new_observation(
         recorded_at=now,
     )
     session.add(observation)
+    _add_version(session, observation, author.user_id, comment, now)
+    return observation
+
+
+def _add_version(
+    session: Session, observation: Observation, author_id: int, comment: str | None, now: datetime
+) -> None:
+    """The history row of the observation's current version, and its comment in a row of its
+    own (so that an erasure can blank the text without rewriting history)."""
     session.add(
         ObservationVersion(
             observation=observation,
-            number=1,
-            level=level,
-            observed_at=observed_at,
+            number=observation.version,
+            level=observation.level,
+            observed_at=observation.observed_at,
             recorded_at=now,
-            author_id=author.user_id,
+            author_id=author_id,
         )
     )
     if comment:
         session.add(
             ObservationComment(
                 observation=observation,
-                version=1,
-                author_id=author.user_id,
+                version=observation.version,
+                author_id=author_id,
                 text=comment,
                 created_at=now,
             )
         )
     session.flush()
-    return observation
 
 
 def correct_observation(
@@ -321,27 +329,7 @@ def correct_observation(
     text = rules.check_comment(comment)
     observation.version += 1
     observation.level, observation.observed_at = level, observed_at
-    session.add(
-        ObservationVersion(
-            observation=observation,
-            number=observation.version,
-            level=level,
-            observed_at=observed_at,
-            recorded_at=now,
-            author_id=editor.id,
-        )
-    )
-    if text:
-        session.add(
-            ObservationComment(
-                observation=observation,
-                version=observation.version,
-                author_id=editor.id,
-                text=text,
-                created_at=now,
-            )
-        )
-    session.flush()
+    _add_version(session, observation, editor.id, text, now)
     audit.record(
         session,
         action="observation.corrected",
