@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 
-.PHONY: run test install translations messages db seed lint bench system-deps browser-deps clean
+.PHONY: run test install translations messages db seed lint bench system-deps browser-deps validator clean
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ system-deps:
 browser-deps:
 	@test -f tests/browser/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser --no-audit --no-fund --silent
 
-test: install system-deps browser-deps
+# The official Open Badges 2.0 validator (badgecheck) in its own venv, for tests/conformance.
+validator:
+	@PYTHON=$(PYTHON) bash scripts/validator-venv.sh
+
+test: install system-deps browser-deps validator
 	$(BIN)/ruff check .
 	@echo "== Test suite on SQLite =="
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2

@@ -37,4 +37,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
     register_cli(app)
     validate_config(app)
+    check_signing_keys(app)
     return app
+
+
+def check_signing_keys(app: Flask) -> None:
+    """Refuse to start when an issuer's current private key file is missing (BDG-08).
+
+    Generating a new key silently would strand every badge it signed; the message says
+    which file to restore. ``JALON_ALLOW_MISSING_KEYS=1`` lets the key commands run.
+    """
+    from pathlib import Path
+
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.extensions import db
+    from app.services import keys
+
+    if app.config.get("ALLOW_MISSING_KEYS"):
+        return
+    with app.app_context():
+        try:
+            if not inspect(db.engine).has_table("signing_keys"):
+                return  # not migrated yet
+            missing = keys.missing_private_keys(db.session, Path(app.config["KEYS_DIR"]))
+            problems = [keys.missing_key_message(k, Path(app.config["KEYS_DIR"])) for k in missing]
+        except SQLAlchemyError:
+            return  # a schema older than the models: ``flask db upgrade`` comes first
+        finally:
+            db.session.remove()
+    if problems:
+        raise RuntimeError("\n".join(problems))

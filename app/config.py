@@ -25,6 +25,12 @@ class DefaultConfig:
     REFERENTIALS_DIR = str(PROJECT_ROOT / "referentials")
     BADGE_TEMPLATES_DIR = str(PROJECT_ROOT / "badge_templates")
     KEYS_DIR = str(PROJECT_ROOT / "keys")
+    # RSA key size of new issuer keys (2048 or 3072); see docs/openbadges.md.
+    KEY_SIZE = 2048
+    # The contact shown on an issuer profile when the structure gave no email (OB 2.0 needs one).
+    CONTACT_EMAIL = "contact@jalon.invalid"
+    # Only to let ``flask keys rotate`` run after a private key file was lost.
+    ALLOW_MISSING_KEYS = False
     DEFAULT_TIMEZONE = "Europe/Paris"
     DEFAULT_COUNTRY = "FR"
     # Italian joins when its catalogue exists (a later issue); French is the source.
@@ -87,5 +93,7 @@ def validate_config(app: Flask) -> None:
     """Refuse a configuration that cannot work."""
     if len(str(app.config["SECRET_KEY"])) < 16:
         raise RuntimeError("JALON_SECRET_KEY must be at least 16 characters long.")
+    if int(app.config["KEY_SIZE"]) not in (2048, 3072, 4096):
+        raise RuntimeError("JALON_KEY_SIZE must be 2048, 3072 or 4096.")
     if not str(app.config["BASE_URL"]).startswith(("http://", "https://")):
         raise RuntimeError("JALON_BASE_URL must be an http(s) URL.")

@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 from app.extensions import db
 from app.models.base import utcnow
 from app.services import demo
+from app.services.badges import Issuing
+from app.services.keys import MissingPrivateKey
 
 
 @click.group("demo", help="Structure de démonstration.")
@@ -23,9 +25,17 @@ def group() -> None:
 @with_appcontext
 def seed(apply: bool) -> None:
     """Create the demo structure, its people and teams, and its signing key."""
-    report = demo.seed(
-        db.session, now=utcnow(), keys_dir=Path(current_app.config["KEYS_DIR"]), write_key=apply
-    )
+    try:
+        report = demo.seed(
+            db.session,
+            now=utcnow(),
+            keys_dir=Path(current_app.config["KEYS_DIR"]),
+            write_key=apply,
+            issuing=Issuing.from_config(current_app.config) if apply else None,
+        )
+    except MissingPrivateKey as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
     for line in report.created:
         click.echo(f"{'created' if apply else 'would create'}: {line}")
     if report.key_created:

@@ -17,6 +17,7 @@ from app.models.assessments import (
     Proposal,
 )
 from app.models.audit import AuditEvent
+from app.models.badges import Assertion, BadgeClass
 from app.models.base import Base
 from app.models.keys import SigningKey
 from app.models.observations import (
@@ -46,6 +47,8 @@ from app.models.referentials import (
 from app.models.tokens import ApiToken
 
 __all__ = [
+    "Assertion",
+    "BadgeClass",
     "AssessmentState",
     "BadgeTemplate",
     "DecisionNote",

@@ -5,11 +5,29 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import CodeKind, Role, StructureKind, StructureModel
-from app.models.base import Base, UTCDateTime, bool_false, created_at, intpk, public_id
+from app.models.base import (
+    Base,
+    UTCDateTime,
+    bool_false,
+    created_at,
+    intpk,
+    new_public_id,
+    public_id,
+)
 
 
 def _enum(enum_cls: type) -> Enum:
@@ -38,6 +56,13 @@ class User(UserMixin, Base):
     must_change_password: Mapped[bool_false]
     is_superadmin: Mapped[bool_false]
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Opaque id of the person's identity URL, the badge recipient of a worker with neither
+    # email nor telephone (BDG-04); later the address of their public profile.
+    # Nullable in the schema only because SQLite cannot add a NOT NULL column without a
+    # default; every row gets one (migration 0005 fills existing accounts).
+    identity_id: Mapped[str | None] = mapped_column(
+        String(32), default=new_public_id, unique=True, index=True
+    )
     created_at: Mapped[created_at]
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -76,6 +101,11 @@ class Structure(Base):
     country: Mapped[str] = mapped_column(String(2), default="FR")
     email: Mapped[str | None] = mapped_column(String(254))
     url: Mapped[str | None] = mapped_column(String(500))
+    # As an Open Badges issuer (BDG-01): the name shown on badges, a factual description, and
+    # the network the structure belongs to (shown on the HTML profile only).
+    issuer_name: Mapped[str | None] = mapped_column(String(200))
+    issuer_description: Mapped[str | None] = mapped_column(Text)
+    network_name: Mapped[str | None] = mapped_column(String(200))
     role_titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # "pictos3" (3 pictogram choices) or "levels5" (the 5 levels in words), SELF-04.
     self_assessment_format: Mapped[str] = mapped_column(
@@ -91,6 +121,11 @@ class Structure(Base):
 
     def __repr__(self) -> str:
         return f"<Structure {self.name}>"
+
+    @property
+    def issuer_display_name(self) -> str:
+        """The name badges show: the one the structure chose, else its own name."""
+        return self.issuer_name or self.name
 
 
 class Membership(Base):

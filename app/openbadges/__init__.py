@@ -1,11 +1,39 @@
 """A self-contained Open Badges 2.0 library: no Flask, no SQLAlchemy, no ``app.*`` imports.
 
-Today it holds key handling, baking (PNG and SVG) and recipient identities; documents,
-signing and verifying join it with the badge issuance work. Errors: ``errors.py``.
+Key handling, baking (PNG and SVG), recipient identities, document builders (``documents``),
+offline JSON-LD processing with the shipped v2 context (``jsonld``) and RS256 JWS signing
+(``signing``). Errors: ``errors.py``.
 """
 
 from app.openbadges.baking import bake_png, bake_svg, unbake_png, unbake_svg
-from app.openbadges.errors import BakingError, OpenBadgesError, RecipientError
+from app.openbadges.documents import (
+    assertion,
+    badge_class,
+    cryptographic_key,
+    iso8601,
+    issuer_profile,
+    revocation_list,
+    verification_hosted,
+    verification_signed,
+)
+from app.openbadges.errors import (
+    BakingError,
+    DocumentError,
+    JsonLdError,
+    JwsFormatError,
+    OpenBadgesError,
+    RecipientError,
+    SignatureError,
+)
+from app.openbadges.jsonld import (
+    CONTEXT_URL,
+    compact,
+    document_loader,
+    dropped_properties,
+    expand,
+    load_context,
+    normalize,
+)
 from app.openbadges.keys import (
     generate_private_key,
     load_private_key,
@@ -20,23 +48,48 @@ from app.openbadges.recipients import (
     normalise_identity,
     recipient,
 )
+from app.openbadges.signing import parse as parse_jws
+from app.openbadges.signing import sign as sign_assertion
+from app.openbadges.signing import verify as verify_jws
 
 __all__ = [
+    "CONTEXT_URL",
     "BakingError",
+    "DocumentError",
+    "JsonLdError",
+    "JwsFormatError",
     "OpenBadgesError",
     "RecipientError",
+    "SignatureError",
+    "assertion",
+    "badge_class",
     "bake_png",
     "bake_svg",
+    "compact",
+    "cryptographic_key",
+    "document_loader",
+    "dropped_properties",
+    "expand",
     "generate_private_key",
     "hash_identity",
+    "iso8601",
+    "issuer_profile",
+    "load_context",
     "load_private_key",
     "load_public_key",
     "matches",
     "new_salt",
     "normalise_identity",
+    "normalize",
+    "parse_jws",
     "private_key_to_pem",
     "public_key_to_pem",
     "recipient",
+    "revocation_list",
+    "sign_assertion",
     "unbake_png",
     "unbake_svg",
+    "verification_hosted",
+    "verification_signed",
+    "verify_jws",
 ]

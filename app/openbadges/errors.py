@@ -7,7 +7,15 @@
     │                            bad PNG signature, truncated chunk, bad CRC, missing IHDR,
     │                            malformed or unsafe SVG (DTD entities, external entities),
     │                            a payload an image cannot carry
-    └── RecipientError           an identity (email, telephone, url) that cannot be normalised
+    ├── RecipientError           an identity (email, telephone, url) that cannot be normalised
+    ├── JsonLdError              a JSON-LD document that cannot be processed: a remote context
+    │                            other than the shipped Open Badges v2 context, invalid JSON-LD
+    ├── DocumentError            a badge document builder given invalid arguments
+    │                            (naive datetime, empty required field, bad type)
+    └── SignatureError           a JWS that does not verify: bad signature, wrong key,
+        │                        an algorithm other than RS256, an unusable key
+        └── JwsFormatError       a JWS that cannot even be read: truncated, garbage,
+                                 bad base64url, header or payload not a JSON object, too large
 
 Callers catch ``OpenBadgesError`` to handle every refusal of the library at once; no other
 exception type escapes from bad input.
@@ -26,3 +34,19 @@ class BakingError(OpenBadgesError):
 
 class RecipientError(OpenBadgesError):
     """A recipient identity is invalid and cannot be normalised."""
+
+
+class JsonLdError(OpenBadgesError):
+    """A JSON-LD document cannot be processed (remote context refused, invalid JSON-LD)."""
+
+
+class DocumentError(OpenBadgesError):
+    """A badge document cannot be built from the given arguments."""
+
+
+class SignatureError(OpenBadgesError):
+    """A signed assertion (JWS) does not verify, or uses a refused algorithm or key."""
+
+
+class JwsFormatError(SignatureError):
+    """A JWS is malformed: not three base64url segments of JSON, truncated, or too large."""

@@ -23,6 +23,7 @@ from app.domain.errors import (
     ProposalClosed,
 )
 from app.models import (
+    Assertion,
     BadgeTemplate,
     DecisionNote,
     Membership,
@@ -31,7 +32,7 @@ from app.models import (
     Proposal,
     User,
 )
-from app.services import audit
+from app.services import audit, badges
 from app.services.assessments import (
     OPEN,
     assess,
@@ -143,8 +144,11 @@ def approve(
     proposal: Proposal,
     comment: str | None,
     now: datetime,
-) -> None:
-    """Approve: criteria checked again now, four-eyes rule, audit, the worker told."""
+    issuing: badges.Issuing,
+    expires_at: datetime | None = None,
+) -> Assertion:
+    """Approve: criteria checked again now, four-eyes rule, audit, the worker told, and the
+    badge issued in the same transaction (BDG-03)."""
     if not validator.has_role(Role.VALIDATEUR):
         raise NotAllowed("Seul·es les validateur·rices peuvent valider.")
     _same_structure(validator, proposal.structure_id)
@@ -160,6 +164,7 @@ def approve(
     proposal.evidence = list(result.used)
     _record_decision(session, validator, proposal, "approved", comment, now)
     recompute_worker(session, worker=proposal.worker, now=now, templates=[proposal.template])
+    return badges.issue(session, proposal, issuing=issuing, now=now, expires_at=expires_at)
 
 
 def reject(

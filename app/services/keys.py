@@ -28,10 +28,19 @@ def active_key(session: Session, structure: Structure) -> SigningKey | None:
 
 
 def generate_key(
-    session: Session, *, structure: Structure, keys_dir: Path, now: datetime
+    session: Session,
+    *,
+    structure: Structure,
+    keys_dir: Path,
+    now: datetime,
+    key_size: int = openbadges.keys.KEY_SIZE,
 ) -> SigningKey:
-    """A new key pair for ``structure``: private PEM written 0600 under ``keys_dir``."""
-    private = openbadges.generate_private_key()
+    """A new key pair for ``structure``: private PEM written 0600 under ``keys_dir``.
+
+    The file is written before the row referencing it can be committed: a crash leaves at
+    worst an unused file, never a published key whose private half is lost.
+    """
+    private = openbadges.generate_private_key(key_size)
     key = SigningKey(
         structure_id=structure.id,
         public_key_pem=openbadges.public_key_to_pem(private),
@@ -54,10 +63,85 @@ def generate_key(
 
 
 def ensure_key(
-    session: Session, *, structure: Structure, keys_dir: Path, now: datetime
+    session: Session,
+    *,
+    structure: Structure,
+    keys_dir: Path,
+    now: datetime,
+    key_size: int = openbadges.keys.KEY_SIZE,
 ) -> tuple[SigningKey, bool]:
-    """The structure's active key, generated if it has none yet; and whether it is new."""
+    """The structure's active key, generated only if it never had one; and whether it is new.
+
+    A key row whose private file is missing is an incident, not a reason to make a new key
+    silently: ``MissingPrivateKey`` says which file to restore.
+    """
+    if not has_any_key(session, structure):
+        key = generate_key(
+            session, structure=structure, keys_dir=keys_dir, now=now, key_size=key_size
+        )
+        return key, True
     key = active_key(session, structure)
-    if key is not None and (keys_dir / key.private_key_file).exists():
-        return key, False
-    return generate_key(session, structure=structure, keys_dir=keys_dir, now=now), True
+    if key is None:
+        raise MissingPrivateKey(
+            f"L'émetteur « {structure.name} » n'a plus de clé active : créez-en une avec "
+            f"« flask keys rotate --issuer {structure.public_id} --apply »."
+        )
+    if not (keys_dir / key.private_key_file).is_file():
+        raise MissingPrivateKey(missing_key_message(key, keys_dir))
+    return key, False
+
+
+def has_any_key(session: Session, structure: Structure) -> bool:
+    return (
+        session.scalar(select(SigningKey.id).where(SigningKey.structure_id == structure.id))
+        is not None
+    )
+
+
+class MissingPrivateKey(RuntimeError):
+    """An issuer's current private key file is not where its row says."""
+
+
+def missing_key_message(key: SigningKey, keys_dir: Path) -> str:
+    structure = key.structure
+    return (
+        f"La clé privée actuelle de l'émetteur « {structure.name} » est introuvable : "
+        f"{keys_dir / key.private_key_file}. Restaurez ce fichier depuis votre sauvegarde. "
+        f"S'il est perdu, créez une nouvelle clé : JALON_ALLOW_MISSING_KEYS=1 flask keys rotate "
+        f"--issuer {structure.public_id} --apply (les badges déjà délivrés restent vérifiables "
+        "avec l'ancienne clé publique)."
+    )
+
+
+def missing_private_keys(session: Session, keys_dir: Path) -> list[SigningKey]:
+    """Current keys whose private file is missing (start-up refuses to run with any)."""
+    current = session.scalars(
+        select(SigningKey)
+        .where(SigningKey.retired_at.is_(None), SigningKey.compromised_at.is_(None))
+        .order_by(SigningKey.id)
+    ).all()
+    return [k for k in current if not (keys_dir / k.private_key_file).is_file()]
+
+
+def rotate(
+    session: Session,
+    *,
+    structure: Structure,
+    keys_dir: Path,
+    now: datetime,
+    key_size: int = openbadges.keys.KEY_SIZE,
+) -> tuple[SigningKey | None, SigningKey]:
+    """Retire the current key (it stays published) and sign from now on with a new one."""
+    old = active_key(session, structure)
+    if old is not None:
+        old.retired_at = now
+    new = generate_key(session, structure=structure, keys_dir=keys_dir, now=now, key_size=key_size)
+    audit.record(
+        session,
+        action="key.rotated",
+        now=now,
+        structure=structure,
+        target=new.public_id,
+        details={"previous": old.public_id if old else None},
+    )
+    return old, new

@@ -13,7 +13,8 @@ from app.extensions import db, login_manager
 from app.web.access import check_table, enforce_access
 from app.web.errors import register_errors
 from app.web.i18n import LANGUAGE_NAMES, localized
-from app.web.timez import format_local
+from app.web.timez import format_local, format_local_day
+from app.web.utils import PublicIdConverter
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -33,12 +34,14 @@ def register_web(app: Flask) -> None:
         home,
         me,
         observations,
+        openbadges,
         platform,
         progress,
         referentials,
         staff,
     )
 
+    app.url_map.converters["pid"] = PublicIdConverter
     for module in (
         home,
         auth,
@@ -50,6 +53,7 @@ def register_web(app: Flask) -> None:
         observations,
         progress,
         assessments,
+        openbadges,
     ):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, which browsers never send on their own.
@@ -78,6 +82,7 @@ def register_web(app: Flask) -> None:
         localized=localized, language_names=LANGUAGE_NAMES, role_title=_role_title
     )
     app.jinja_env.filters["local_dt"] = format_local
+    app.jinja_env.filters["local_day"] = format_local_day
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -27,3 +27,11 @@ def local_input_value(value: datetime, timezone: str) -> str:
     local = to_local(value, timezone)
     assert local is not None
     return local.strftime("%Y-%m-%dT%H:%M")
+
+
+def format_local_day(value: datetime | None, timezone: str) -> str:
+    """« 23 novembre 2026 »: the day in the structure's time zone, in the page's language."""
+    from flask_babel import format_date
+
+    local = to_local(value, timezone)
+    return format_date(local.date(), "long") if local else "—"

@@ -6,6 +6,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.routing import BaseConverter
 
 from app.models.base import utcnow
 
@@ -24,3 +25,12 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+class PublicIdConverter(BaseConverter):
+    """``<pid:…>``: an opaque public id (URL-safe base64 of 16+ random bytes), nothing else.
+
+    It keeps ``/badges/<id>.json`` apart from ``/badges/<id>`` and ``/badges/modeles/…``.
+    """
+
+    regex = r"[A-Za-z0-9_-]{16,64}"

@@ -81,15 +81,12 @@ def test_applying_twice_creates_everything_once_with_one_private_key_file(cli_ap
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert b"PRIVATE KEY" in private.read_bytes()
 
-    # A lost private key file is replaced by a new key pair; nothing else is created.
+    # A lost private key file is an incident, never silently replaced (BDG-08): the app
+    # refuses to start and the seed refuses to go on, both saying which file to restore.
     private.unlink()
-    assert "would generate: signing key" in _seed(cli_app).stdout and _key_files(cli_app) == []
-    again = _seed(cli_app, "--apply")
-    assert "created:" not in again.stdout and "generated: signing key" in again.stdout
-    [replacement] = _key_files(cli_app)
-    assert replacement != private and stat.S_IMODE(replacement.stat().st_mode) == 0o600
-    assert _counts(cli_app) == {
-        **after_first,
-        "signing_keys": 2,
-        "audit_events": after_first["audit_events"] + 1,
-    }
+    with pytest.raises(RuntimeError, match="introuvable") as refused:
+        make_app(cli_app.config["SQLALCHEMY_DATABASE_URI"], Path(cli_app.config["KEYS_DIR"]))
+    assert str(private) in str(refused.value) and "flask keys rotate" in str(refused.value)
+    again = cli_app.test_cli_runner().invoke(args=["demo", "seed", "--apply"])
+    assert again.exit_code != 0 and str(private) in again.output
+    assert _key_files(cli_app) == [] and _counts(cli_app) == after_first

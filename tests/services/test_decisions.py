@@ -9,7 +9,9 @@ refuses UPDATE, DELETE (and TRUNCATE on PostgreSQL) in the database itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -21,6 +23,8 @@ from app.domain.enums import WithdrawalReason
 from app.models import AuditEvent, DecisionNote, Notification, Observation, Proposal
 from app.queries import assessments as queries
 from app.services import assessments, audit, decisions, observations
+from app.services.badges import Issuing
+from app.services.public_urls import PublicUrls
 from tests.api import member
 from tests.services.test_assessments import Scene, T, scene
 
@@ -47,6 +51,17 @@ def _met(session: Session) -> tuple[Scene, Proposal]:
     return s, proposal
 
 
+ISSUING: list[Issuing] = []
+
+
+@pytest.fixture(autouse=True)
+def _issuing(keys_dir: Path) -> Iterator[None]:
+    """Approval issues the badge: it signs with the world's keys."""
+    ISSUING[:] = [Issuing(urls=PublicUrls("http://localhost"), keys_dir=keys_dir)]
+    yield
+    ISSUING.clear()
+
+
 def _approve(session: Session, proposal: Proposal, **options) -> None:  # type: ignore[no-untyped-def]
     decisions.approve(
         session,
@@ -54,6 +69,7 @@ def _approve(session: Session, proposal: Proposal, **options) -> None:  # type: 
         proposal=proposal,
         comment=options.pop("comment", None),
         now=options.pop("now", LATER),
+        issuing=ISSUING[0],
     )
 
 

@@ -168,6 +168,10 @@ PARAM_SOURCES: dict[str, Callable[[Session], str | int]] = {
     "proposal_id": b_row("Proposal"),
     "self_assessment_id": _b_self_assessment,
     "review_id": _b_review,
+    "issuer_id": lambda s: structure_b(s).public_id,
+    "key_id": b_row("SigningKey"),
+    "class_id": b_row("BadgeClass"),
+    "assertion_id": b_row("Assertion"),
 }
 
 

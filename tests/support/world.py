@@ -17,6 +17,8 @@ from app.models.base import utcnow
 from app.services import accounts, decisions, demo, observations, structures, tokens
 from app.services import badge_templates as badge_template_service
 from app.services import referentials as referential_service
+from app.services.badges import Issuing
+from app.services.public_urls import PublicUrls
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -32,6 +34,10 @@ B_PEOPLE = {
 }
 
 
+#: The base URL of the test apps (``build_config``): public badge ids derive from it.
+BASE_URL = "http://localhost"
+
+
 def load_referentials(session: Session) -> None:
     plan = referential_service.plan_load(session, read_files(ROOT / "referentials"))
     referential_service.apply_plan(session, plan, now=NOW, actor=None)
@@ -42,7 +48,8 @@ def load_referentials(session: Session) -> None:
 def build(session: Session, keys_dir: Path) -> None:
     """Everything the web tests start from."""
     load_referentials(session)
-    report = demo.seed(session, now=NOW, keys_dir=keys_dir)
+    issuing = Issuing(urls=PublicUrls(BASE_URL), keys_dir=keys_dir)
+    report = demo.seed(session, now=NOW, keys_dir=keys_dir, issuing=issuing)
     admin_a = next(m.user for m in report.structure.memberships if m.user.login == "claire.admin")
     referential_service.add_structure_competence(
         session,
@@ -112,6 +119,24 @@ def build(session: Session, keys_dir: Path) -> None:
         now=NOW,
     )
     _progress(session, members["b.cip"], members["b.salarie"])
+    # An issued badge in B (a manual proposal, approved by someone else): public ids to walk.
+    issued = decisions.propose(
+        session,
+        author=members["b.cip"],
+        worker=members["b.salarie"],
+        template=badge_template_service.current(session, "organiser"),
+        level=3,
+        justification="Range l'atelier en fin de journée et le signale quand il manque un outil.",
+        now=NOW,
+    )
+    decisions.approve(
+        session,
+        validator=members["b.validateur"],
+        proposal=issued,
+        comment=None,
+        now=NOW,
+        issuing=issuing,
+    )
     session.flush()
 
 

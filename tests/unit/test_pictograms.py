@@ -82,9 +82,23 @@ def test_file_is_small_and_has_no_active_or_external_content(path: Path) -> None
     raw = path.read_bytes()
     assert len(raw) < MAX_BYTES
     text = raw.decode("utf-8").lower().replace('xmlns="http://www.w3.org/2000/svg"', "", 1)
-    for forbidden in ("<script", "<text", "<image", "<use", "<foreignobject", "<style",
-                      "href", "url(", "http:", "https:", "javascript:", "data:",
-                      "<!doctype", "<!entity", "@import"):
+    for forbidden in (
+        "<script",
+        "<text",
+        "<image",
+        "<use",
+        "<foreignobject",
+        "<style",
+        "href",
+        "url(",
+        "http:",
+        "https:",
+        "javascript:",
+        "data:",
+        "<!doctype",
+        "<!entity",
+        "@import",
+    ):
         assert forbidden not in text, forbidden
     assert not re.search(r"\son[a-z]+\s*=", text), "event handler attribute"
 

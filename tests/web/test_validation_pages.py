@@ -18,6 +18,7 @@ from app.domain.enums import WithdrawalReason
 from app.extensions import db
 from app.models import AuditEvent, DecisionNote, Notification, Observation, Proposal, User
 from app.services import audit, decisions, observations
+from app.services.badges import Issuing
 from tests.api import member, sign_in
 from tests.services.test_assessments import TEAMWORK, T, scene
 from tests.support.world import WORKER_SECRET
@@ -52,7 +53,7 @@ def ids(app: Flask) -> Ids:
         (proposal,) = s.proposals()
         b_salarie = member(db.session, "b.salarie")
         b_proposal = db.session.scalars(
-            select(Proposal).where(Proposal.worker_id == b_salarie.id)
+            select(Proposal).where(Proposal.worker_id == b_salarie.id, Proposal.status == "pending")
         ).one()
         found = Ids(
             structure=s.worker.structure.public_id,
@@ -233,6 +234,7 @@ def test_a_flagged_decision_is_revoked_through_the_form_with_a_reason(app, ids):
             proposal=proposal,
             comment=None,
             now=CLOCK,
+            issuing=Issuing.from_config(app.config),
         )
         oldest = db.session.scalars(
             select(Observation).where(Observation.public_id == proposal.evidence[0])

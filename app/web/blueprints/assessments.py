@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from app.domain.assessments import STATUS_LABELS
@@ -12,6 +22,7 @@ from app.queries import assessments as queries
 from app.queries import people
 from app.services import assessments as service
 from app.services import decisions
+from app.services.badges import Issuing
 from app.web.errors import flash_error
 from app.web.forms import DecisionForm, ProposeForm, RevokeDecisionForm
 from app.web.utils import now
@@ -107,7 +118,12 @@ def decide(structure_id: str, proposal_id: str):  # type: ignore[no-untyped-def]
     def act(proposal):  # type: ignore[no-untyped-def]
         if decision == "approve":
             decisions.approve(
-                db.session, validator=g.membership, proposal=proposal, comment=comment, now=now()
+                db.session,
+                validator=g.membership,
+                proposal=proposal,
+                comment=comment,
+                now=now(),
+                issuing=Issuing.from_config(current_app.config),
             )
             flash(_("Validé. La personne en est informée."), "success")
         elif decision == "reject":

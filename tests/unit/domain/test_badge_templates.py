@@ -31,14 +31,22 @@ TEMPLATES = ROOT / "badge_templates"
 BROKEN = ROOT / "tests" / "data" / "badge_templates" / "broken"
 PICTOS = ROOT / "app" / "web" / "static" / "pictos"
 SHIPPED = sorted(TEMPLATES.glob("*.yaml"))
-ASM_04 = {"min_observations": 2, "distinct_observers": 2, "distinct_situations": 2,
-          "min_span_days": 14, "self_assessment_required": False, "hold_latest": None}
+ASM_04 = {
+    "min_observations": 2,
+    "distinct_observers": 2,
+    "distinct_situations": 2,
+    "min_span_days": 14,
+    "self_assessment_required": False,
+    "hold_latest": None,
+}
 
 
 @cache
 def referentials() -> tuple[ReferentialSpec, ...]:
-    specs = [parse_document(p.read_text(encoding="utf-8"), p.name)
-             for p in sorted((ROOT / "referentials").rglob("*.yaml"))]
+    specs = [
+        parse_document(p.read_text(encoding="utf-8"), p.name)
+        for p in sorted((ROOT / "referentials").rglob("*.yaml"))
+    ]
     return tuple(s for s in specs if isinstance(s, ReferentialSpec))
 
 
@@ -53,8 +61,9 @@ def bunk_codes() -> list[str]:
 
 
 def load(path: Path) -> BadgeTemplateSpec:
-    return parse_badge_template(path.read_text(encoding="utf-8"), f"badge_templates/{path.name}",
-                                known_competences=known())
+    return parse_badge_template(
+        path.read_text(encoding="utf-8"), f"badge_templates/{path.name}", known_competences=known()
+    )
 
 
 @cache
@@ -66,17 +75,24 @@ def q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-NARRATIVE = ("Ce badge numérique atteste une compétence observée plusieurs fois au travail. "
-             "Ce badge numérique n'est ni un diplôme ni une certification.")
+NARRATIVE = (
+    "Ce badge numérique atteste une compétence observée plusieurs fois au travail. "
+    "Ce badge numérique n'est ni un diplôme ni une certification."
+)
 
 
 DESCRIPTION = "A montré en situation de travail qu'il ou elle aide ses collègues."
 
 
-def template(*, name: str = "Travailler en équipe", description: str = DESCRIPTION,
-             tag: str = "relations au travail",
-             tier_name: str = "Mobilisable en situation de travail",
-             narrative: str = NARRATIVE, extra: str = "") -> str:
+def template(
+    *,
+    name: str = "Travailler en équipe",
+    description: str = DESCRIPTION,
+    tag: str = "relations au travail",
+    tier_name: str = "Mobilisable en situation de travail",
+    narrative: str = NARRATIVE,
+    extra: str = "",
+) -> str:
     """A valid template; each text sits on a line of its own (see SLOTS)."""
     return f"""code: test-badge
 version: 1
@@ -152,17 +168,23 @@ def test_a_single_observation_never_meets_a_shipped_template():  # ASM-04
         for level in spec.levels:
             criteria = criteria_for(spec, level)
             assert evaluate(criteria, one, now=now, timezone="Europe/Paris").status == (
-                Status.IN_PROGRESS)
+                Status.IN_PROGRESS
+            )
             assert evaluate(criteria, two, now=now, timezone="Europe/Paris").status == (
-                Status.CRITERIA_MET)
+                Status.CRITERIA_MET
+            )
 
 
 def test_shipped_texts_are_complete_neutral_and_say_it_is_not_a_diploma():
     names = [spec.name["fr"] for spec in shipped().values()]
     assert len(set(names)) == len(names)
     for spec in shipped().values():
-        for texts in (spec.name, spec.description, spec.criteria_narrative,
-                      *(tier.name for tier in spec.tiers)):
+        for texts in (
+            spec.name,
+            spec.description,
+            spec.criteria_narrative,
+            *(tier.name for tier in spec.tiers),
+        ):
             assert set(texts) == {"fr", "en", "it"}
         assert spec.description["fr"].startswith("A montré en situation de travail réelle")
         narrative = spec.criteria_narrative["fr"]
@@ -193,8 +215,12 @@ BROKEN_CASES = [
     ("malformed-reference.yaml", 11, "competences[0]", "<référentiel>:<compétence>"),
     ("level-2-tier.yaml", 20, "levels[1].level", "niveau non autorisé : 2"),
     ("duplicate-tier.yaml", 21, "levels[2].level", "niveau en double : 4 (déjà ligne 20)"),
-    ("impossible-criteria.yaml", 21, "levels[1].criteria.distinct_observers",
-     "distinct_observers (3) dépasse min_observations (2)"),
+    (
+        "impossible-criteria.yaml",
+        21,
+        "levels[1].criteria.distinct_observers",
+        "distinct_observers (3) dépasse min_observations (2)",
+    ),
     ("min-level-in-criteria.yaml", 15, "criteria.min_level", "celui du palier"),
     ("single-observation.yaml", 15, "criteria.min_observations", "au moins 2"),
     ("blocked-handicape.yaml", 9, "description.fr", "« handicapé »"),
@@ -217,8 +243,9 @@ def test_every_broken_file_has_a_case():
     assert {case[0] for case in BROKEN_CASES} == {p.name for p in BROKEN.glob("*.yaml")}
 
 
-@pytest.mark.parametrize(("name", "line", "field", "message"), BROKEN_CASES,
-                         ids=[case[0] for case in BROKEN_CASES])
+@pytest.mark.parametrize(
+    ("name", "line", "field", "message"), BROKEN_CASES, ids=[case[0] for case in BROKEN_CASES]
+)
 def test_a_broken_file_is_refused_with_source_line_and_field(name, line, field, message):
     source = f"broken/{name}"
     (issue,) = issues_of((BROKEN / name).read_text(encoding="utf-8"), source)
@@ -246,10 +273,23 @@ def test_the_error_is_a_domain_error_listing_every_issue_in_file_order():
 
 # --- Wording: blocked terms in any spelling, diploma, internal levels ------------------------
 
-SPELLINGS = ["handicapé", "Handicapée", "HANDICAPÉ·E", "handicapé·es", "détenus", "DÉTENUS",
-             "détenu·e·s", "Réinsertion", "REINSERTION", "chantier d'insertion",
-             "Chantiers d’insertion", "éloigné·es de l'emploi", "demandeur·euse d'asile",
-             "ex-offenders", "disabili"]
+SPELLINGS = [
+    "handicapé",
+    "Handicapée",
+    "HANDICAPÉ·E",
+    "handicapé·es",
+    "détenus",
+    "DÉTENUS",
+    "détenu·e·s",
+    "Réinsertion",
+    "REINSERTION",
+    "chantier d'insertion",
+    "Chantiers d’insertion",
+    "éloigné·es de l'emploi",
+    "demandeur·euse d'asile",
+    "ex-offenders",
+    "disabili",
+]
 
 
 @pytest.mark.parametrize("slot", SLOTS)
@@ -266,24 +306,38 @@ def test_a_stigmatising_word_in_a_code_is_refused():
 
 
 @pytest.mark.parametrize("slot", ["name", "description", "tag", "tier_name"])
-@pytest.mark.parametrize("word", ["diplôme", "Diplômes", "DIPLÔMÉ·E", "certification",
-                                  "Certifié", "certificat", "diploma", "certificazione"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "diplôme",
+        "Diplômes",
+        "DIPLÔMÉ·E",
+        "certification",
+        "Certifié",
+        "certificat",
+        "diploma",
+        "certificazione",
+    ],
+)
 def test_a_badge_is_never_called_a_diploma(word, slot):
     (issue,) = issues_of(template(**{slot: f"Travail en équipe {word}"}))
     assert (issue.line, issue.field) == SLOTS[slot]
     assert "interdit : un badge numérique n'est ni un diplôme ni une certification" in (
-        issue.message)
+        issue.message
+    )
 
 
 @pytest.mark.parametrize(
     ("narrative", "accepted"),
-    [(NARRATIVE, True),
-     ("Badge numérique, pas un diplôme.", True),
-     ("This digital badge is neither a diploma nor a certification.", True),
-     ("Questo badge non è un diploma.", True),
-     ("Ce badge numérique est une certification de compétence.", False),
-     ("Pas de doute. Ce diplôme atteste une compétence.", False),
-     ("Ce badge n'est pas un titre ; il vaut diplôme.", False)],
+    [
+        (NARRATIVE, True),
+        ("Badge numérique, pas un diplôme.", True),
+        ("This digital badge is neither a diploma nor a certification.", True),
+        ("Questo badge non è un diploma.", True),
+        ("Ce badge numérique est une certification de compétence.", False),
+        ("Pas de doute. Ce diplôme atteste une compétence.", False),
+        ("Ce badge n'est pas un titre ; il vaut diplôme.", False),
+    ],
 )
 def test_only_the_narrative_may_deny_being_a_diploma(narrative, accepted):
     text = template(narrative=narrative)
@@ -295,8 +349,10 @@ def test_only_the_narrative_may_deny_being_a_diploma(narrative, accepted):
 
 
 @pytest.mark.parametrize("slot", SLOTS)
-@pytest.mark.parametrize("words", ["Je découvre", "niveau 2", "Niveaux 1", "Non acquis",
-                                   "échec", "pas encore mobilisable"])
+@pytest.mark.parametrize(
+    "words",
+    ["Je découvre", "niveau 2", "Niveaux 1", "Non acquis", "échec", "pas encore mobilisable"],
+)
 def test_wording_of_levels_below_3_is_refused(words, slot):
     (issue,) = issues_of(template(**{slot: f"Équipe : {words}"}))
     assert (issue.line, issue.field) == SLOTS[slot]
@@ -315,10 +371,25 @@ def test_a_text_opening_on_a_lack_is_refused(slot):
 
 @pytest.mark.parametrize(
     "form",
-    ["détenu·es", "détenu·e·s", "Détenu•e•s", "détenu.e.s", "détenu-e-s", "détenu(e)s",
-     "éloigné·es de l'emploi", "ÉLOIGNÉ·E·S DE L’EMPLOI", "éloigné(e)s de l'emploi",
-     "demandeur·euse·s d'asile", "demandeur(euse)s d'asile", "chômeur.euse.s de longue durée",
-     "décrocheur·euse", "réfugié⋅e", "illettré/e", "detenutə", "detenut*"],
+    [
+        "détenu·es",
+        "détenu·e·s",
+        "Détenu•e•s",
+        "détenu.e.s",
+        "détenu-e-s",
+        "détenu(e)s",
+        "éloigné·es de l'emploi",
+        "ÉLOIGNÉ·E·S DE L’EMPLOI",
+        "éloigné(e)s de l'emploi",
+        "demandeur·euse·s d'asile",
+        "demandeur(euse)s d'asile",
+        "chômeur.euse.s de longue durée",
+        "décrocheur·euse",
+        "réfugié⋅e",
+        "illettré/e",
+        "detenutə",
+        "detenut*",
+    ],
 )
 def test_inclusive_forms_of_blocked_terms_are_found_whole(form):
     hits = [hit for hit in wording.scan(f"Avant : {form}, fin.") if hit.kind == "blocked"]
@@ -331,14 +402,19 @@ def test_a_sentence_end_is_not_taken_for_an_inclusive_ending():
     assert wording.scan("Aide ses collègues·es et range") == []
 
 
-SINGLE_WORDS = [t for t in wording.BLOCKED_FR if " " not in t and "'" not in t
-                and not t.isupper() and len(t) >= 4 and "(" not in t]
+SINGLE_WORDS = [
+    t
+    for t in wording.BLOCKED_FR
+    if " " not in t and "'" not in t and not t.isupper() and len(t) >= 4 and "(" not in t
+]
 
 
 @settings(database=None, max_examples=200)
-@given(term=st.sampled_from(SINGLE_WORDS),
-       ending=st.sampled_from(["·e", "·es", "·e·s", ".e.s", "-e-s", "(e)", "(e)s", "/e", "•es"]),
-       upper=st.booleans())
+@given(
+    term=st.sampled_from(SINGLE_WORDS),
+    ending=st.sampled_from(["·e", "·es", "·e·s", ".e.s", "-e-s", "(e)", "(e)s", "/e", "•es"]),
+    upper=st.booleans(),
+)
 def test_any_blocked_word_with_an_inclusive_ending_is_found_whole(term, ending, upper):
     form = (term + ending).upper() if upper else term + ending
     text = f"Range son poste {form} et aide"
@@ -362,42 +438,58 @@ def test_without_known_competences_only_the_form_of_references_is_checked():
 
 
 def test_a_competence_listed_twice_is_refused():
-    text = template().replace("  - bunk:travailler-en-equipe\n",
-                              "  - bunk:travailler-en-equipe\n  - bunk:travailler-en-equipe\n")
+    text = template().replace(
+        "  - bunk:travailler-en-equipe\n",
+        "  - bunk:travailler-en-equipe\n  - bunk:travailler-en-equipe\n",
+    )
     (issue,) = issues_of(text)
     assert (issue.line, issue.field) == (11, "competences[1]") and "en double" in issue.message
 
 
 def test_a_competence_template_needs_competences_and_levels_a_milestone_does_not():
-    competence = template().split("competences:")[0] + "image: team\n" + (
-        f"criteria_narrative:\n  fr: {q(NARRATIVE)}\n")
+    competence = (
+        template().split("competences:")[0]
+        + "image: team\n"
+        + (f"criteria_narrative:\n  fr: {q(NARRATIVE)}\n")
+    )
     fields = {i.field for i in issues_of(competence)}
     assert fields == {"competences", "levels"}
-    milestone = parse_badge_template(competence.replace("kind: competence", "kind: milestone"),
-                                     "m.yaml")
+    milestone = parse_badge_template(
+        competence.replace("kind: competence", "kind: milestone"), "m.yaml"
+    )
     assert milestone.kind == "milestone" and milestone.tiers == () and milestone.competences == ()
     with pytest.raises(KeyError):
         criteria_for(milestone, 3)
 
 
 def test_well_formed_alignments_are_kept():
-    extra = ("alignments:\n"
-             "  - {framework: ROME, label: Aménagement et entretien des espaces verts,"
-             " code: A1203, url: https://candidat.francetravail.fr/metierscope/fiche-metier/A1203}\n"
-             "  - {framework: ESCO, label: exemple, code: exemple,"
-             " url: http://data.europa.eu/esco/skill/00000000-0000-0000-0000-000000000000}\n")
+    extra = (
+        "alignments:\n"
+        "  - {framework: ROME, label: Aménagement et entretien des espaces verts,"
+        " code: A1203, url: https://candidat.francetravail.fr/metierscope/fiche-metier/A1203}\n"
+        "  - {framework: ESCO, label: exemple, code: exemple,"
+        " url: http://data.europa.eu/esco/skill/00000000-0000-0000-0000-000000000000}\n"
+    )
     spec = parse_badge_template(template(extra=extra), "t.yaml")
-    assert [(a.framework, a.code) for a in spec.alignments] == [("ROME", "A1203"),
-                                                                ("ESCO", "exemple")]
+    assert [(a.framework, a.code) for a in spec.alignments] == [
+        ("ROME", "A1203"),
+        ("ESCO", "exemple"),
+    ]
 
 
-@pytest.mark.parametrize(("framework", "code", "message"),
-                         [("ROME", "A12O3", "code ROME invalide"),
-                          ("RNCP", "RNCP-12345", "code RNCP invalide"),
-                          ("Wikipedia", "x", "valeur non autorisée")])
+@pytest.mark.parametrize(
+    ("framework", "code", "message"),
+    [
+        ("ROME", "A12O3", "code ROME invalide"),
+        ("RNCP", "RNCP-12345", "code RNCP invalide"),
+        ("Wikipedia", "x", "valeur non autorisée"),
+    ],
+)
 def test_malformed_alignments_are_refused(framework, code, message):
-    extra = (f"alignments:\n  - {{framework: {framework}, label: x, code: {code},"
-             " url: https://example.org/x}\n")
+    extra = (
+        f"alignments:\n  - {{framework: {framework}, label: x, code: {code},"
+        " url: https://example.org/x}\n"
+    )
     (issue,) = issues_of(template(extra=extra))
     assert issue.line == 23 and issue.field.startswith("alignments[0].")
     assert message in issue.message
@@ -407,19 +499,24 @@ def test_malformed_alignments_are_refused(framework, code, message):
 
 
 def test_criteria_for_applies_the_template_criteria_then_the_tier_overrides():
-    text = template().replace(
-        "  - level: 4\n",
-        "  - level: 5\n    criteria: {self_assessment_required: true, min_span_days: 30}\n"
-        "  - level: 4\n    criteria: {min_observations: 4, hold_latest: 2}\n",
-    ).replace("  distinct_observers: 2\n", "  distinct_observers: 2\n  min_observations: 3\n")
+    text = (
+        template()
+        .replace(
+            "  - level: 4\n",
+            "  - level: 5\n    criteria: {self_assessment_required: true, min_span_days: 30}\n"
+            "  - level: 4\n    criteria: {min_observations: 4, hold_latest: 2}\n",
+        )
+        .replace("  distinct_observers: 2\n", "  distinct_observers: 2\n  min_observations: 3\n")
+    )
     text = text.replace("  min_observations: 2\n", "")
     spec = parse_badge_template(text, "t.yaml")
     assert spec.levels == (3, 4, 5)  # sorted, whatever the file order
     base = Criteria(min_level=3, min_observations=3)
     assert criteria_for(spec, 3) == base
     assert criteria_for(spec, 4) == replace(base, min_level=4, min_observations=4, hold_latest=2)
-    assert criteria_for(spec, 5) == replace(base, min_level=5, self_assessment_required=True,
-                                            min_span_days=30)
+    assert criteria_for(spec, 5) == replace(
+        base, min_level=5, self_assessment_required=True, min_span_days=30
+    )
     with pytest.raises(KeyError):
         criteria_for(spec, 2)
 
@@ -444,8 +541,8 @@ def test_content_hash_ignores_yaml_layout_and_comments():
     path = TEMPLATES / "travailler-en-equipe.yaml"
     text = path.read_text(encoding="utf-8")
     reformatted = "# another layout\n" + yaml.safe_dump(
-        yaml.safe_load(text), allow_unicode=True, default_flow_style=True, width=60,
-        sort_keys=True)
+        yaml.safe_load(text), allow_unicode=True, default_flow_style=True, width=60, sort_keys=True
+    )
     assert reformatted != text
     assert load(path).content_hash == parse_badge_template(reformatted, "b").content_hash
     assert len(load(path).content_hash) == 64

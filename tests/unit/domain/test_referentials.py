@@ -27,8 +27,17 @@ ROOT = Path(__file__).resolve().parents[3]
 REFERENTIALS = ROOT / "referentials"
 BROKEN = ROOT / "tests" / "data" / "referentials" / "broken"
 SHIPPED = sorted(REFERENTIALS.rglob("*.yaml"))
-SECTORS = ("espaces-verts", "maraichage", "menuiserie", "batiment", "restauration", "logistique",
-           "accueil-mediation", "economie-circulaire", "service-a-la-personne")
+SECTORS = (
+    "espaces-verts",
+    "maraichage",
+    "menuiserie",
+    "batiment",
+    "restauration",
+    "logistique",
+    "accueil-mediation",
+    "economie-circulaire",
+    "service-a-la-personne",
+)
 
 # REQUIREMENTS §3.1: dimension → (exact French name, default indicator).
 BUNK = {
@@ -49,8 +58,10 @@ BUNK = {
         ("confidentialité", "Garde pour soi les informations des clients et de la structure"),
     ],
     "Compétences contributionnelles": [
-        ("prise en compte de ses capacités d'intervention",
-         "Demande de l'aide quand une tâche dépasse ce qu'il/elle sait faire"),
+        (
+            "prise en compte de ses capacités d'intervention",
+            "Demande de l'aide quand une tâche dépasse ce qu'il/elle sait faire",
+        ),
         ("prioriser", "Commence par la tâche la plus urgente"),
         ("organiser", "Range son poste et le matériel en fin de journée"),
         ("conscience professionnelle", "Arrive à l'heure et respecte les temps de pause"),
@@ -59,8 +70,9 @@ BUNK = {
 
 
 def load(path: Path) -> ReferentialSpec | ScaleSpec:
-    return parse_document(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)),
-                          known_bunk_codes=bunk_codes())
+    return parse_document(
+        path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)), known_bunk_codes=bunk_codes()
+    )
 
 
 @cache
@@ -87,8 +99,7 @@ def all_texts(spec: ReferentialSpec) -> list[dict[str, str]]:
     texts = [spec.name, spec.description]
     texts += [t for g in spec.groups for t in (g.name, g.description)]
     for comp in spec.competences:
-        texts += [comp.name, comp.description, comp.statement,
-                  *(i.text for i in comp.indicators)]
+        texts += [comp.name, comp.description, comp.statement, *(i.text for i in comp.indicators)]
     texts += [t for s in spec.situations for t in (s.name, s.description)]
     return texts
 
@@ -98,8 +109,13 @@ def all_texts(spec: ReferentialSpec) -> list[dict[str, str]]:
 
 def test_the_expected_files_are_shipped():
     names = {str(p.relative_to(REFERENTIALS)) for p in SHIPPED}
-    assert {"scale.yaml", "bunk.yaml", "situations.yaml", "packs/engagement-au-travail.yaml",
-            "packs/reperes-transversaux.yaml"} <= names
+    assert {
+        "scale.yaml",
+        "bunk.yaml",
+        "situations.yaml",
+        "packs/engagement-au-travail.yaml",
+        "packs/reperes-transversaux.yaml",
+    } <= names
     assert {f"trades/{sector}.yaml" for sector in SECTORS} <= names
 
 
@@ -180,9 +196,12 @@ def test_the_engagement_pack_is_neutral_positive_and_linked_to_bunk():
     assert spec.kind == "pack" and spec.name["fr"] == "Engagement au travail"
     links = {c.name["fr"]: c.links_to for c in spec.competences}
     assert links == {
-        "ponctualité": "conscience-professionnelle", "assiduité": "conscience-professionnelle",
-        "respect des règles": "s-integrer", "présentation": "conscience-professionnelle",
-        "dynamisme": "etre-autonome", "persévérance dans la démarche": "etre-autonome",
+        "ponctualité": "conscience-professionnelle",
+        "assiduité": "conscience-professionnelle",
+        "respect des règles": "s-integrer",
+        "présentation": "conscience-professionnelle",
+        "dynamisme": "etre-autonome",
+        "persévérance dans la démarche": "etre-autonome",
     }
     assert set(links.values()) <= bunk_codes()
 
@@ -190,23 +209,41 @@ def test_the_engagement_pack_is_neutral_positive_and_linked_to_bunk():
 @pytest.mark.parametrize("pack", ["engagement-au-travail", "reperes-transversaux"])
 def test_no_pack_text_mentions_justice(pack):
     text = wording.normalize((REFERENTIALS / "packs" / f"{pack}.yaml").read_text("utf-8"))
-    for word in ("justice", "judiciaire", "tribunal", "court", "prison", "carcere", "r2s",
-                 "reussir sa sortie", "sanction", "detenu", "probation"):
+    for word in (
+        "justice",
+        "judiciaire",
+        "tribunal",
+        "court",
+        "prison",
+        "carcere",
+        "r2s",
+        "reussir sa sortie",
+        "sanction",
+        "detenu",
+        "probation",
+    ):
         assert word not in text
 
 
 def test_the_transferable_basics_pack():
     spec = referential("packs/reperes-transversaux.yaml")
     assert [c.name["fr"] for c in spec.competences] == [
-        "s'orienter", "lire un guide", "utiliser un sommaire",
-        "comprendre un tableau à double entrée", "compétences numériques de base",
+        "s'orienter",
+        "lire un guide",
+        "utiliser un sommaire",
+        "comprendre un tableau à double entrée",
+        "compétences numériques de base",
     ]
 
 
 # --- Worker statements (SELF-01, ACC-02) ----------------------------------------------------
 
-WITH_STATEMENTS = ["bunk.yaml", "packs/engagement-au-travail.yaml",
-                   "packs/reperes-transversaux.yaml", *(f"trades/{s}.yaml" for s in SECTORS)]
+WITH_STATEMENTS = [
+    "bunk.yaml",
+    "packs/engagement-au-travail.yaml",
+    "packs/reperes-transversaux.yaml",
+    *(f"trades/{s}.yaml" for s in SECTORS),
+]
 
 
 @pytest.mark.parametrize("relative", WITH_STATEMENTS)
@@ -219,8 +256,11 @@ def test_every_competence_has_a_short_first_person_statement_in_three_languages(
         assert statement["en"].startswith("I ")
         for text in statement.values():
             assert wording.scan(text) == [], text  # neither blocked nor review terms
-        said = (statement["fr"].removeprefix("Je ").removeprefix("J'"),
-                statement["en"].removeprefix("I "), statement["it"])
+        said = (
+            statement["fr"].removeprefix("Je ").removeprefix("J'"),
+            statement["en"].removeprefix("I "),
+            statement["it"],
+        )
         assert not any(wording.is_deficit_phrasing(text) for text in said), statement
     assert len({c.statement["fr"] for c in spec.competences}) == len(spec.competences)
 
@@ -246,30 +286,40 @@ def _pack(statement: str) -> str:
 
 @pytest.mark.parametrize(
     ("statement", "field", "message"),
-    [("{fr: Je suis à l'heure le matin et je respecte bien les temps de pause}", "fr",
-      "texte trop long : 60 caractères"),
-     ("{fr: Arrive à l'heure}", "fr", "commencez par « Je » ou « J' »"),
-     ("{fr: Je ne suis jamais en retard}", "fr", "formulation négative"),
-     ("{fr: J'arrive à l'heure, en: I'm not late}", "en", "formulation négative"),
-     ("{fr: J'arrive à l'heure, it: Non arrivo in ritardo}", "it", "formulation négative"),
-     ("{fr: Je fais mon travail seul}", "fr", "« seul·e »"),
-     ("{fr: Je suis toujours prête}", "fr", "« prêt·e »"),
-     ("{fr: Je garde ma motivation}", "fr", "mot à éviter dans la phrase de la personne"),
-     ("{fr: Je parle de la prison}", "fr", "terme stigmatisant interdit"),
-     ("{en: I am on time}", "fr", "champ obligatoire manquant : fr"),
-     ("Je suis à l'heure", "", "un texte par langue")],
+    [
+        (
+            "{fr: Je suis à l'heure le matin et je respecte bien les temps de pause}",
+            "fr",
+            "texte trop long : 60 caractères",
+        ),
+        ("{fr: Arrive à l'heure}", "fr", "commencez par « Je » ou « J' »"),
+        ("{fr: Je ne suis jamais en retard}", "fr", "formulation négative"),
+        ("{fr: J'arrive à l'heure, en: I'm not late}", "en", "formulation négative"),
+        ("{fr: J'arrive à l'heure, it: Non arrivo in ritardo}", "it", "formulation négative"),
+        ("{fr: Je fais mon travail seul}", "fr", "« seul·e »"),
+        ("{fr: Je suis toujours prête}", "fr", "« prêt·e »"),
+        ("{fr: Je garde ma motivation}", "fr", "mot à éviter dans la phrase de la personne"),
+        ("{fr: Je parle de la prison}", "fr", "terme stigmatisant interdit"),
+        ("{en: I am on time}", "fr", "champ obligatoire manquant : fr"),
+        ("Je suis à l'heure", "", "un texte par langue"),
+    ],
 )
 def test_a_bad_statement_is_refused_with_its_line_and_field(statement, field, message):
     issues = _issues_of(_pack(f"    statement: {statement}\n"))
     located = [(i.line, i.field, i.message) for i in issues]
     path = "competences[0].statement" + (f".{field}" if field else "")
     assert any((line, where) == (8, path) and message in text for line, where, text in located), (
-        located)
+        located
+    )
 
 
 def test_inclusive_and_determined_words_are_accepted():
-    for statement in ("Je fais mon travail seul·e", "Je prends un seul outil à la fois",
-                      "Je suis prêt·e à l'heure", "Je suis sur le chantier à l'heure"):
+    for statement in (
+        "Je fais mon travail seul·e",
+        "Je prends un seul outil à la fois",
+        "Je suis prêt·e à l'heure",
+        "Je suis sur le chantier à l'heure",
+    ):
         spec = parse_referential(_pack(f"    statement: {{fr: {statement}}}\n"), "t.yaml")
         assert spec.competences[0].statement == {"fr": statement}
 
@@ -280,7 +330,7 @@ def test_a_statement_is_required_in_grids_and_packs_and_optional_in_trades():
     trade = (REFERENTIALS / "trades" / "batiment.yaml").read_text(encoding="utf-8")
     lines = trade.splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if line.strip() == "statement:")
-    without = "".join(lines[:start] + lines[start + 4:])
+    without = "".join(lines[:start] + lines[start + 4 :])
     spec = parse_referential(without, "t.yaml", known_bunk_codes=bunk_codes())
     assert spec.competences[0].statement == {}
     assert spec.competences[1].statement["fr"].startswith("Je ")
@@ -289,8 +339,13 @@ def test_a_statement_is_required_in_grids_and_packs_and_optional_in_trades():
 def test_the_recurring_situations_refer_to_bunk():
     spec = referential("situations.yaml")
     assert spec.kind == "situations" and len(spec.situations) == 10
-    assert {s.type for s in spec.situations} >= {"production", "atelier", "immersion",
-                                                  "mise_en_situation", "formation"}
+    assert {s.type for s in spec.situations} >= {
+        "production",
+        "atelier",
+        "immersion",
+        "mise_en_situation",
+        "formation",
+    }
     for situation in spec.situations:
         assert situation.competences
         assert all(ref.startswith("bunk:") for ref in situation.competences)
@@ -302,7 +357,10 @@ def test_the_scale_has_five_levels_and_level_3_as_usable_minimum():
     assert [level.level for level in spec.levels] == [1, 2, 3, 4, 5]
     assert [level.public for level in spec.levels] == [False, False, True, True, True]
     assert [level.worker["fr"] for level in spec.levels] == [
-        "Je découvre", "J'apprends, avec de l'aide", "Je sais faire", "Je fais seul·e",
+        "Je découvre",
+        "J'apprends, avec de l'aide",
+        "Je sais faire",
+        "Je fais seul·e",
         "Je fais seul·e et je trouve comment mieux faire",
     ]
     assert spec.level(3).staff["fr"] == "Mobilisable en situation de travail"
@@ -311,8 +369,11 @@ def test_the_scale_has_five_levels_and_level_3_as_usable_minimum():
 
 def test_not_observed_is_not_a_level():
     spec = scale()
-    assert spec.not_observed.label == {"fr": "Non observé", "en": "Not observed",
-                                       "it": "Non osservato"}
+    assert spec.not_observed.label == {
+        "fr": "Non observé",
+        "en": "Not observed",
+        "it": "Non osservato",
+    }
     assert spec.not_observed.code not in {str(level.level) for level in spec.levels}
     assert len(spec.levels) == 5
 
@@ -338,8 +399,8 @@ def test_worker_wording_is_short():
 def test_content_hash_ignores_yaml_layout_and_comments():
     text = (REFERENTIALS / "bunk.yaml").read_text(encoding="utf-8")
     reformatted = "# another layout\n" + yaml.safe_dump(
-        yaml.safe_load(text), allow_unicode=True, default_flow_style=True, width=60,
-        sort_keys=True)
+        yaml.safe_load(text), allow_unicode=True, default_flow_style=True, width=60, sort_keys=True
+    )
     assert reformatted != text
     assert parse_referential(reformatted, "b").content_hash == bunk().content_hash
 
@@ -366,8 +427,12 @@ BROKEN_CASES = [
     ("yaml-syntax-error.yaml", 8, "(syntaxe)", "syntaxe YAML invalide"),
     ("deficit-phrasing.yaml", 15, "competences[0].indicators[1].text.fr", "formulation négative"),
     ("blocked-term.yaml", 11, "competences[0].description.en", "« inmate »"),
-    ("unknown-situation-competence.yaml", 23, "situations[1].competences[1]",
-     "compétence inconnue : « soudure »"),
+    (
+        "unknown-situation-competence.yaml",
+        23,
+        "situations[1].competences[1]",
+        "compétence inconnue : « soudure »",
+    ),
     ("wrong-type.yaml", 3, "version", "type attendu : un nombre entier"),
     ("unknown-situation-type.yaml", 12, "situations[1].type", "valeur non autorisée"),
     ("missing-fr.yaml", 9, "competences[0].name.fr", "champ obligatoire manquant : fr"),
@@ -377,8 +442,12 @@ BROKEN_CASES = [
     ("scale-public-internal-level.yaml", 9, "levels[1].public", "reste interne"),
     ("scale-usable-min-not-a-level.yaml", 6, "usable_min", "l'un des niveaux"),
     ("missing-statement.yaml", 17, "competences[1].statement", "phrase « Je … » obligatoire"),
-    ("statement-not-first-person.yaml", 10, "competences[0].statement.fr",
-     "commencez par « Je » ou « J' »"),
+    (
+        "statement-not-first-person.yaml",
+        10,
+        "competences[0].statement.fr",
+        "commencez par « Je » ou « J' »",
+    ),
 ]
 
 
@@ -386,13 +455,15 @@ def test_every_broken_file_has_a_case():
     assert {case[0] for case in BROKEN_CASES} == {p.name for p in BROKEN.glob("*.yaml")}
 
 
-@pytest.mark.parametrize(("name", "line", "field", "message"), BROKEN_CASES,
-                         ids=[case[0] for case in BROKEN_CASES])
+@pytest.mark.parametrize(
+    ("name", "line", "field", "message"), BROKEN_CASES, ids=[case[0] for case in BROKEN_CASES]
+)
 def test_a_broken_file_is_refused_with_source_line_and_field(name, line, field, message):
     source = f"broken/{name}"
     with pytest.raises(InvalidReferential) as caught:
-        parse_document((BROKEN / name).read_text(encoding="utf-8"), source,
-                       known_bunk_codes=bunk_codes())
+        parse_document(
+            (BROKEN / name).read_text(encoding="utf-8"), source, known_bunk_codes=bunk_codes()
+        )
     located = [(i.source, i.line, i.field) for i in caught.value.issues]
     assert (source, line, field) in located
     issue = next(i for i in caught.value.issues if (i.line, i.field) == (line, field))
@@ -426,10 +497,12 @@ def test_unknown_links_to_is_refused_when_bunk_codes_are_known():
 
 @pytest.mark.parametrize(
     ("text", "line", "message"),
-    [("", 1, "le fichier est vide"),
-     ("code: x\n\tversion: 1\n", 2, "tabulation interdite"),
-     ("code: x\nname: [a, b\n", 3, "syntaxe YAML invalide"),
-     ("- a\n- b\n", 1, "type attendu : une table")],
+    [
+        ("", 1, "le fichier est vide"),
+        ("code: x\n\tversion: 1\n", 2, "tabulation interdite"),
+        ("code: x\nname: [a, b\n", 3, "syntaxe YAML invalide"),
+        ("- a\n- b\n", 1, "type attendu : une table"),
+    ],
 )
 def test_malformed_documents_give_one_located_issue(text, line, message):
     with pytest.raises(InvalidReferential) as caught:
@@ -446,7 +519,11 @@ def test_all_issues_are_reported_at_once_in_file_order():
     )
     issues = _issues_of(text)
     assert [i.field for i in issues] == [
-        "code", "version", "name.fr", "competences[0].indicators", "competences[0].name.fr",
+        "code",
+        "version",
+        "name.fr",
+        "competences[0].indicators",
+        "competences[0].name.fr",
     ]
 
 
@@ -507,18 +584,28 @@ def test_schema_messages_are_in_plain_french_and_located():
         (4, "name.FR"): "code de langue invalide : « FR » (ex. fr, en, it)",
         (5, "extra"): "champ inconnu : extra",
         (9, "competences[0].description.fr"): "le texte ne doit pas être vide",
-        (10, "competences[0].pictogram"):
-            "code invalide : lettres minuscules sans accent, chiffres et tirets (ex. s-adapter)",
-        (11, "competences[0].alignments[0].url"):
-            "adresse web invalide : elle doit commencer par https://",
+        (
+            10,
+            "competences[0].pictogram",
+        ): "code invalide : lettres minuscules sans accent, chiffres et tirets (ex. s-adapter)",
+        (
+            11,
+            "competences[0].alignments[0].url",
+        ): "adresse web invalide : elle doit commencer par https://",
     }
 
 
 @pytest.mark.parametrize(
     ("text", "line", "field", "message"),
-    [("code: x\nversion: 1\nkind: situations\nname: {fr: a, no: b}\n", 4, "name",
-      "entre guillemets"),
-     ("code: x\n---\ncode: y\n", 2, "(syntaxe)", "un seul document par fichier")],
+    [
+        (
+            "code: x\nversion: 1\nkind: situations\nname: {fr: a, no: b}\n",
+            4,
+            "name",
+            "entre guillemets",
+        ),
+        ("code: x\n---\ncode: y\n", 2, "(syntaxe)", "un seul document par fichier"),
+    ],
 )
 def test_yaml_pitfalls_are_explained(text, line, field, message):
     issues = _issues_of(text)

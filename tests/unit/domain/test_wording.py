@@ -69,8 +69,17 @@ def test_inflected_and_unaccented_forms_are_found(text, matched):
 
 @pytest.mark.parametrize(
     "text",
-    ["une conversation", "un sol traversable", "SDFG", "sdf2", "des détentes", "un casse-tête",
-     "probationary", "réinsérer", "Arrive à l'heure et respecte les temps de pause"],
+    [
+        "une conversation",
+        "un sol traversable",
+        "SDFG",
+        "sdf2",
+        "des détentes",
+        "un casse-tête",
+        "probationary",
+        "réinsérer",
+        "Arrive à l'heure et respecte les temps de pause",
+    ],
 )
 def test_terms_inside_unrelated_words_are_not_found(text):
     assert blocked(text) == []
@@ -79,7 +88,7 @@ def test_terms_inside_unrelated_words_are_not_found(text):
 def test_positions_point_into_the_original_text_even_with_decomposed_accents():
     text = unicodedata.normalize("NFD", "Avant : ancien détenu, puis salarié.")
     (hit,) = scan(text)
-    assert text[hit.start:hit.end] == hit.matched
+    assert text[hit.start : hit.end] == hit.matched
     assert unicodedata.normalize("NFC", hit.matched) == "détenu"
     assert hit.term == "détenu" and hit.lang == "fr"
 
@@ -92,7 +101,9 @@ def test_a_term_listed_in_two_languages_is_reported_once():
 def test_review_terms_are_reported_as_review():
     hits = scan("Motivation et comportements ; difficultés ; Manque de temps")
     assert [(hit.kind, hit.term) for hit in hits] == [
-        ("review", "motivation"), ("review", "comportement"), ("review", "difficulté"),
+        ("review", "motivation"),
+        ("review", "comportement"),
+        ("review", "difficulté"),
         ("review", "manque"),
     ]
 
@@ -111,9 +122,17 @@ def test_blocked_terms_helper():
 
 @pytest.mark.parametrize(
     "text",
-    ["Ne pas fumer à la prise de service", "ne sait pas lire un plan", "Manque de ponctualité",
-     "manque d'autonomie", "  - N'arrive pas à l'heure", "« Ne fume jamais »",
-     "Does not follow instructions", "Lacks focus", "Non rispetta gli orari"],
+    [
+        "Ne pas fumer à la prise de service",
+        "ne sait pas lire un plan",
+        "Manque de ponctualité",
+        "manque d'autonomie",
+        "  - N'arrive pas à l'heure",
+        "« Ne fume jamais »",
+        "Does not follow instructions",
+        "Lacks focus",
+        "Non rispetta gli orari",
+    ],
 )
 def test_deficit_phrasing_is_flagged(text):
     assert wording.is_deficit_phrasing(text)
@@ -121,9 +140,15 @@ def test_deficit_phrasing_is_flagged(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["Arrive à l'heure et respecte les temps de pause", "Termine une tâche connue sans rappel",
-     "Signale ce qui manque avant la tâche", "Nettoie le poste", "Garde son calme",
-     "Fume seulement pendant les pauses", "Neutralise la zone de travail"],
+    [
+        "Arrive à l'heure et respecte les temps de pause",
+        "Termine une tâche connue sans rappel",
+        "Signale ce qui manque avant la tâche",
+        "Nettoie le poste",
+        "Garde son calme",
+        "Fume seulement pendant les pauses",
+        "Neutralise la zone de travail",
+    ],
 )
 def test_positive_phrasing_is_not_flagged(text):
     assert not wording.is_deficit_phrasing(text)
@@ -132,10 +157,43 @@ def test_positive_phrasing_is_not_flagged(text):
 # --- Properties --------------------------------------------------------------------------
 
 SAFE_WORDS = (
-    "Arrive", "à", "l'heure", "range", "son", "poste", "aide", "un", "collègue", "et",
-    "partage", "les", "tâches", "prépare", "le", "matériel", "avant", "la", "équipe",
-    "client", "outil", "plan", "jardin", "cuisine", "propre", "calme", "Vérifie", "travail",
-    "semaine", "conversation", "traversable", "service", "pause", "Équipe", "ordre", "—", ",",
+    "Arrive",
+    "à",
+    "l'heure",
+    "range",
+    "son",
+    "poste",
+    "aide",
+    "un",
+    "collègue",
+    "et",
+    "partage",
+    "les",
+    "tâches",
+    "prépare",
+    "le",
+    "matériel",
+    "avant",
+    "la",
+    "équipe",
+    "client",
+    "outil",
+    "plan",
+    "jardin",
+    "cuisine",
+    "propre",
+    "calme",
+    "Vérifie",
+    "travail",
+    "semaine",
+    "conversation",
+    "traversable",
+    "service",
+    "pause",
+    "Équipe",
+    "ordre",
+    "—",
+    ",",
 )
 
 
@@ -166,5 +224,5 @@ def test_a_blocked_term_inserted_anywhere_is_found(words, term, position, upper)
 @given(st.text(max_size=80))
 def test_hit_positions_always_match_the_text(text):
     for hit in scan(text):
-        assert text[hit.start:hit.end] == hit.matched
+        assert text[hit.start : hit.end] == hit.matched
         assert re.search(r"\S", hit.matched)

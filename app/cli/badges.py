@@ -1,0 +1,78 @@
+"""``flask badges …``: issue approved decisions, list issued badges."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Assertion
+from app.models.base import utcnow
+from app.openbadges import iso8601
+from app.services import badges as service
+
+
+@click.group("badges", help="Badges numériques (Open Badges 2.0).")
+def group() -> None:
+    pass
+
+
+@group.command("issue")
+@click.option("--apply", is_flag=True, help="Délivrer (sinon : dire ce qui serait fait).")
+@with_appcontext
+def issue(apply: bool) -> None:
+    """Issue a badge for every approved decision that has none yet, in one transaction."""
+    pending = service.approved_without_badge(db.session)
+    if not pending:
+        click.echo("Every approved decision has its badge.")
+        return
+    if not apply:
+        for proposal in pending:
+            click.echo(
+                f"would issue: {service.badge_name(proposal.template, proposal.level)} "
+                f"({proposal.worker.structure.name}, decision {proposal.public_id})"
+            )
+        click.echo(f"Dry run: {len(pending)} badge(s), nothing written. Add --apply to issue.")
+        return
+    issuing = service.Issuing.from_config(current_app.config)
+    now = utcnow()
+    with click.progressbar(pending, label="Délivrance", show_pos=True) as bar:
+        for proposal in bar:
+            service.issue(db.session, proposal, issuing=issuing, now=now)
+    db.session.commit()
+    click.echo(f"issued: {len(pending)} badge(s)")
+
+
+@group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Une liste JSON, un objet par badge.")
+@with_appcontext
+def list_badges(as_json: bool) -> None:
+    """Every issued badge: state, recipient type, hosted URL, JWS and baked downloads."""
+    urls = service.Issuing.from_config(current_app.config).urls
+    now = utcnow()
+    rows = [
+        {
+            "id": a.public_id,
+            "name": service.badge_name(a.badge_class.template, a.badge_class.level),
+            "state": a.state(now),
+            "recipient_type": a.recipient_type,
+            "issued_on": iso8601(a.issued_on),
+            "expires": iso8601(a.expires_at) if a.expires_at else None,
+            "hosted_url": urls.assertion(a.public_id),
+            "jws": a.jws,
+            "png_url": urls.baked(a.public_id, "png"),
+            "svg_url": urls.baked(a.public_id, "svg"),
+            "signed_png_url": urls.baked(a.public_id, "png", signed=True),
+            "signed_svg_url": urls.baked(a.public_id, "svg", signed=True),
+        }
+        for a in db.session.scalars(select(Assertion).order_by(Assertion.issued_on, Assertion.id))
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['state']}\t{row['recipient_type']}\t{row['name']}")

@@ -1,0 +1,80 @@
+"""Issued Open Badges: one BadgeClass per issuer × template version × level, and assertions.
+
+Both are immutable once written: a BadgeClass pins the template version it was made from
+(BDG-02), an assertion pins the exact JSON it was issued with and its JWS (BDG-03).
+Baked files are never stored: they are made on download from the class image.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.accounts import Membership, Structure, User
+from app.models.assessments import BadgeTemplate, Proposal
+from app.models.base import Base, UTCDateTime, created_at, intpk, public_id
+from app.models.keys import SigningKey
+
+
+class BadgeClass(Base):
+    """An OB 2.0 BadgeClass: what a structure issues for one template version and level."""
+
+    __tablename__ = "badge_classes"
+    __table_args__ = (UniqueConstraint("structure_id", "template_id", "level"),)
+
+    id: Mapped[intpk]
+    public_id: Mapped[public_id]
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("badge_templates.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    # The artwork, rendered once (its JSON is built from the immutable template version).
+    image_png: Mapped[bytes] = mapped_column(LargeBinary)
+    image_svg: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[created_at]
+
+    structure: Mapped[Structure] = relationship()
+    template: Mapped[BadgeTemplate] = relationship()
+
+
+class Assertion(Base):
+    """One issued badge. ``public_id`` is its opaque public address (BDG-09)."""
+
+    __tablename__ = "assertions"
+    __table_args__ = (Index("ix_assertions_structure_issued", "structure_id", "issued_on"),)
+
+    id: Mapped[intpk]
+    public_id: Mapped[public_id]
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"))
+    badge_class_id: Mapped[int] = mapped_column(ForeignKey("badge_classes.id"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"), index=True)
+    # email | telephone | url; only the salted hash of the identity is kept.
+    recipient_type: Mapped[str] = mapped_column(String(16))
+    recipient_hash: Mapped[str] = mapped_column(String(80))
+    salt: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    evidence: Mapped[str] = mapped_column(Text)
+    # The signed variant (compact JWS); the hosted JSON is built from the fields above.
+    jws: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[created_at]
+    # Revocation (issue #9) writes these two; nothing else ever changes on a row.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[str | None] = mapped_column(String(40))
+
+    structure: Mapped[Structure] = relationship()
+    badge_class: Mapped[BadgeClass] = relationship()
+    proposal: Mapped[Proposal] = relationship()
+    worker: Mapped[Membership] = relationship()
+    user: Mapped[User] = relationship()
+    signing_key: Mapped[SigningKey] = relationship()
+
+    def state(self, now: datetime) -> str:
+        """``valid`` or ``expired`` (``revoked`` joins with issue #9)."""
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "valid"
