@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +11,7 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain import wording
 from app.domain.enums import Role, StructureKind, StructureModel
 from app.domain.errors import StructureError
 from app.models import Membership, MembershipRole, Structure, Team, TeamMember, User
@@ -63,6 +65,29 @@ def create_structure(
     return structure
 
 
+@dataclass(frozen=True)
+class IssuerProfile:
+    """What badges show of the structure: a display name, a description, its network."""
+
+    name: str | None
+    description: str | None
+    network: str | None
+
+
+def issuer_wording_warnings(structure: Structure) -> list[str]:
+    """Blocked terms (REQUIREMENTS §5) in what badges show of the structure.
+
+    In an issuer profile they warn the admin, who chooses the display name; they do not
+    refuse the change (the structure's legal name may hold such a word).
+    """
+    shown = (
+        structure.issuer_display_name,
+        structure.issuer_description or "",
+        structure.network_name or "",
+    )
+    return sorted({t for text in shown for t in wording.blocked_terms(text)})
+
+
 def update_structure(
     session: Session,
     *,
@@ -77,13 +102,21 @@ def update_structure(
     email: str | None,
     url: str | None,
     role_titles: dict[str, str] | None = None,
+    issuer: IssuerProfile | None = None,
 ) -> None:
-    """Change a structure's profile; role titles rename roles, never permissions."""
+    """Change a structure's profile; role titles rename roles, never permissions.
+
+    ``issuer`` sets how the structure appears as an Open Badges issuer (BDG-01).
+    """
     if not name.strip():
         raise StructureError("Donnez un nom à la structure.")
     structure.timezone, structure.country = _check_place(timezone, country)
     structure.name, structure.kind, structure.model = name.strip(), kind, model
     structure.email, structure.url = email or None, url or None
+    if issuer is not None:
+        structure.issuer_name = (issuer.name or "").strip() or None
+        structure.issuer_description = (issuer.description or "").strip() or None
+        structure.network_name = (issuer.network or "").strip() or None
     if role_titles is not None:
         structure.role_titles = {
             r.value: role_titles[r.value].strip()

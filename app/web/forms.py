@@ -185,6 +185,18 @@ class StructureForm(FlaskForm):
 class StructureSettingsForm(StructureForm):
     email = EmailField(_l("Adresse e-mail de contact"), validators=[Optional(), Length(max=254)])
     url = StringField(_l("Site web"), validators=[Optional(), Length(max=500)])
+    issuer_name = StringField(
+        _l("Nom affiché sur les badges numériques (facultatif)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    issuer_description = TextAreaField(
+        _l("Présentation sur la page publique de l'émetteur (facultative)"),
+        validators=[Optional(), Length(max=1000)],
+    )
+    network_name = StringField(
+        _l("Réseau auquel la structure appartient (facultatif)"),
+        validators=[Optional(), Length(max=200)],
+    )
     title_admin = StringField(_l("Titre du rôle administrateur·rice"), validators=[Length(max=60)])
     title_encadrant = StringField(_l("Titre du rôle encadrant·e"), validators=[Length(max=60)])
     title_conseiller = StringField(_l("Titre du rôle conseiller·ère"), validators=[Length(max=60)])

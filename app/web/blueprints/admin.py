@@ -351,13 +351,28 @@ def settings(structure_id: str):  # type: ignore[no-untyped-def]
                 email=form.email.data,
                 url=form.url.data,
                 role_titles={r.value: getattr(form, f"title_{r.value}").data or "" for r in Role},
+                issuer=structures.IssuerProfile(
+                    name=form.issuer_name.data,
+                    description=form.issuer_description.data,
+                    network=form.network_name.data,
+                ),
             )
         except DomainError as error:
             db.session.rollback()
             flash_error(error)
             return render_template("admin/settings.html", form=form), 400
+        warnings = structures.issuer_wording_warnings(s)
         db.session.commit()
         flash(_("Le profil de la structure est enregistré."), "success")
+        if warnings:
+            flash(
+                _(
+                    "Attention : ce que montrent les badges contient « %(terms)s », qui peut "
+                    "révéler la situation des personnes. Choisissez un nom affiché neutre.",
+                    terms=", ".join(warnings),
+                ),
+                "warning",
+            )
         return redirect(url_for("admin.settings", structure_id=structure_id))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/settings.html", form=form), status
