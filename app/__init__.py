@@ -67,5 +67,6 @@ def check_signing_keys(app: Flask) -> None:
             return  # a schema older than the models: ``flask db upgrade`` comes first
         finally:
             db.session.remove()
+            db.engine.dispose()  # leave no pooled connection behind an app never used
     if problems:
         raise RuntimeError("\n".join(problems))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import assessments, capture, filler, journey, team_page, world
+from bench import openbadges as badges
 from bench.report import Figure, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--small", type=int, default=10_000, help="observations, small database")
     parser.add_argument("--large", type=int, default=1_000_000, help="observations, large one")
+    parser.add_argument(
+        "--assertions-small", type=int, default=10_000, help="assertions, small database"
+    )
+    parser.add_argument(
+        "--assertions-large", type=int, default=1_000_000, help="assertions, large one"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where to write")
     return parser.parse_args(argv)
 
@@ -174,6 +181,61 @@ def _recompute_figures(dbs: Databases) -> list[Figure]:
     return figures
 
 
+def openbadges_figures(dbs: Databases, workdir: Path, small: int, large: int) -> list[Figure]:
+    """Issuance, baking and hosted JSON (issue #8), on copies of the small database."""
+    w = dbs.world
+    url = badges.badges_database(workdir, dbs.small_url)
+    _log("bulk issuance against bare RSA signatures")
+    issued = badges.issuance(w, url)
+    _log(f"issuance: {issued['issued_per_s']}/s, signatures {issued['signatures_per_s']}/s")
+    _log("baking a BadgeClass PNG: Jalon, openbadges-bakery, Pillow")
+    baked = badges.baking(w, url)
+    _log(f"baking: {baked['jalon_per_s']}/s, {baked['bakery_per_s']}/s, {baked['pillow_per_s']}/s")
+    _log(f"filling copies to {_n(small)} and {_n(large)} assertions")
+    small_url, small_count, large_url, large_count = badges.build_assertion_databases(
+        workdir, url, small, large
+    )
+    _log("timing GET /badges/<id>.json on both databases")
+    hosted = badges.assertion_json(w, small_url, large_url)
+    hosted.update(assertions_small=small_count, assertions_large=large_count)
+    _log(f"assertion JSON: {hosted['small_ms']} ms vs {hosted['large_ms']} ms")
+    shared = {k: baked[k] for k in baked if not k.startswith("ratio")}
+    return [
+        Figure(
+            "issuance_throughput_ratio",
+            "Bulk issuance (rows, JWS, audit, committed) ÷ bare RSA-2048 signatures",
+            issued.pop("ratio"),
+            "≥",
+            0.5,
+            details=issued,
+        ),
+        Figure(
+            "baking_png_ratio_bakery",
+            "PNG baking, `bake_png` ÷ openbadges-bakery 2.0.0",
+            baked["ratio_bakery"],
+            "≥",
+            20,
+            details=shared,
+        ),
+        Figure(
+            "baking_png_ratio_pillow",
+            "PNG baking, `bake_png` ÷ a Pillow re-encode (informational)",
+            baked["ratio_pillow"],
+            "≥",
+            1,
+            details=shared,
+        ),
+        Figure(
+            "assertion_json_time_ratio",
+            f"Hosted assertion JSON time, {_n(large_count)} ÷ {_n(small_count)} assertions",
+            hosted.pop("ratio"),
+            "≤",
+            1.3,
+            details=hosted,
+        ),
+    ]
+
+
 def _capture_figure(
     name: str, clients: str, result: dict[str, Any], observations: int, statements: dict[str, int]
 ) -> Figure:
@@ -200,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jalon-bench-") as tmp:
         dbs = build_databases(Path(tmp), args.small, args.large)
         figures = measure(dbs)
+        figures += openbadges_figures(dbs, Path(tmp), args.assertions_small, args.assertions_large)
     run = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": f"CPython {platform.python_version()}",
@@ -221,6 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         "page_rounds": team_page.ROUNDS,
         "recompute_rounds": assessments.ROUNDS,
         "full_rounds": assessments.FULL_ROUNDS,
+        "issue_batch": badges.ISSUE_BATCH,
+        "issue_rounds": badges.ISSUE_ROUNDS,
+        "sign_batch": badges.SIGN_BATCH,
+        "evidence": badges.EVIDENCE,
+        "bake_rounds": badges.BAKE_ROUNDS,
+        "bake_seconds": badges.BAKE_SECONDS,
+        "assertions_small": _n(args.assertions_small),
+        "assertions_large": _n(args.assertions_large),
+        "json_rounds": badges.JSON_ROUNDS,
     }
     write(args.out, figures, run, method)
     for f in figures:

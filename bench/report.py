@@ -97,6 +97,36 @@ The absolute numbers in the context column are there to read the ratios, not goa
   recompute. The recompute reads each worker apart (a few statements) and evaluates every
   worker × template × tier in Python, empty pairs included; the SQL reads the rows once.
 
+- **Bulk issuance.** A copy of the small database gets a few hundred approved decisions
+  ({issue_batch} per timed batch; Proposal rows written directly, for the measured team ×
+  current templates × tiers, each citing {evidence} of the worker's observations as evidence; a
+  third of the team has an email, a third a telephone, the rest their identity URL), the
+  issuer's key and every BadgeClass needed (artwork rendered before timing: a class's first
+  badge pays it once, shown in the context). A batch is what `flask badges issue --apply`
+  does: read the decisions, `services.badges.issue` for each (BadgeClass and key looked up,
+  recipient hashed, evidence narrative, assertion row, RS256 JWS, audit row), one commit.
+  The baseline is {sign_batch} bare RSA-2048 signatures (`cryptography`, PKCS#1 v1.5,
+  SHA-256) of a real JWS signing input with the same key. Both run in this process in
+  turn for {issue_rounds} rounds after a warm-up; the figure is the median of the
+  per-round ratios badges/s ÷ signatures/s (wall time; CPU per item in the context).
+- **PNG baking.** One BadgeClass PNG (400×400 artwork as issued) and the hosted JSON of a
+  badge as payload, baked in turn by `app.openbadges.bake_png` (chunk stream edited in
+  place), by `openbadges-bakery` 2.0.0's `bake` (pypng, chunk by chunk; a bench-only
+  dependency) and by Pillow (decode, save with a `PngInfo` iTXt chunk). Each output is
+  first read back by both `unbake_png` and the bakery's `unbake`. `bake_png` checks every
+  chunk's CRC, most of its time on this image; the bakery checks them when reading and
+  computes them again when writing. Each method's count per
+  round is fixed first so that a round lasts about {bake_seconds:g} s; {bake_rounds} rounds,
+  order rotated; the figures are medians of per-round ratios of bakes/s. The Pillow
+  figure is informational (goal: simply faster than re-encoding).
+- **Hosted assertion JSON.** The issuance database, copied and filled by SQL (one
+  `INSERT … SELECT` over a recursive sequence, one transaction) with copies of its issued
+  assertions, new random public ids and one pre-signed JWS reused, to {assertions_small}
+  assertions, and a copy of that to {assertions_large}; `ANALYZE` after filling.
+  `GET /badges/<id>.json` (in-process test client, whole request: lookup, document built
+  from the rows, ETag) for a different random badge each time, alternating between the two
+  databases ({json_rounds} requests each after a warm-up); median(large) ÷ median(small).
+
 Run with `make bench` (not part of `make test`; no test is timed). Database: SQLite only.
 """
 
@@ -132,8 +162,34 @@ def _recompute_context(d: dict[str, Any]) -> str:
 _PLANS = {"planner": "planner's plan", "structure_index": "through the structure index"}
 
 
+def _openbadges_context(d: dict[str, Any]) -> str:
+    if "issued_per_s" in d:
+        kinds = ", ".join(f"{v} {k}" for k, v in d["recipients"].items())
+        return (
+            f"{d['issued_per_s']:g} badges/s vs {d['signatures_per_s']:g} signatures/s "
+            f"(CPU {d['cpu_ms_issue']:g} vs {d['cpu_ms_sign']:g} ms each); "
+            f"{d['statements_per_badge']} SQL statements to issue a batch of one; "
+            f"JWS {d['jws_bytes']} bytes; "
+            f"recipients {kinds}; artwork of a new BadgeClass {d['artwork_ms_median']:g} ms"
+        )
+    if "jalon_per_s" in d:
+        return (
+            f"Jalon {_n(round(d['jalon_per_s']))}/s, openbadges-bakery "
+            f"{_n(round(d['bakery_per_s']))}/s, Pillow {_n(round(d['pillow_per_s']))}/s; "
+            f"PNG {d['png_size']}, {_n(d['png_bytes'])} bytes, payload {d['payload_bytes']} bytes"
+        )
+    return (
+        f"{d['small_ms']:g} ms at {_n(d['assertions_small'])} vs {d['large_ms']:g} ms at "
+        f"{_n(d['assertions_large'])} assertions ({_n(d['small_db_mb'])} vs "
+        f"{_n(d['large_db_mb'])} MB files); {d['statements_small']} vs "
+        f"{d['statements_large']} SQL statements per request"
+    )
+
+
 def _context(figure: Figure) -> str:
     d = figure.details
+    if {"issued_per_s", "jalon_per_s", "assertions_small"} & d.keys():
+        return _openbadges_context(d)
     if "worker_observations" in d or "recompute_s" in d:
         return _recompute_context(d)
     if "real_per_s" in d:

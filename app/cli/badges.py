@@ -40,9 +40,13 @@ def issue(apply: bool) -> None:
         return
     issuing = service.Issuing.from_config(current_app.config)
     now = utcnow()
-    with click.progressbar(pending, label="Délivrance", show_pos=True) as bar:
-        for proposal in bar:
-            service.issue(db.session, proposal, issuing=issuing, now=now)
+    try:
+        with click.progressbar(pending, label="Délivrance", show_pos=True) as bar:
+            for proposal in bar:
+                service.issue(db.session, proposal, issuing=issuing, now=now)
+    except service.IssuanceError as error:
+        db.session.rollback()
+        raise click.ClickException(f"nothing issued: {error.message}") from error
     db.session.commit()
     click.echo(f"issued: {len(pending)} badge(s)")
 

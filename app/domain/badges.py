@@ -84,6 +84,11 @@ def evidence_narrative(facts: EvidenceFacts) -> str:
             "par une personne chargée de la validation."
         )
     order = list(SituationType)
+    observers = _count(
+        len(facts.observers),
+        "personne qui encadre le travail",
+        "personnes différentes qui encadrent le travail",
+    )
     situations = _count(
         len(facts.situations), "situation de travail réelle", "situations de travail réelles"
     )
@@ -91,8 +96,7 @@ def evidence_narrative(facts: EvidenceFacts) -> str:
     return (
         f"Compétence observée {_count(len(facts.days), 'fois', 'fois')} "
         f"au niveau {facts.level} ou plus, "
-        f"par {_count(len(facts.observers), 'personne', 'personnes différentes')} "
-        "qui encadrent le travail, "
+        f"par {observers}, "
         f"dans {situations} "
         f"({kinds}), {_period(facts.days)}. "
         "Observations vérifiées par une personne chargée de la validation avant la délivrance."

@@ -8,8 +8,9 @@ Baked files are never stored: they are made on download from the class image.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.accounts import Membership, Structure, User
@@ -29,6 +30,9 @@ class BadgeClass(Base):
     structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
     template_id: Mapped[int] = mapped_column(ForeignKey("badge_templates.id"))
     level: Mapped[int] = mapped_column(Integer)
+    # What the class aligns to, pinned at creation: the Jalon referential version of each
+    # competence (and its ROME/ESCO codes), then the template's own alignments (BDG-02).
+    alignments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The artwork, rendered once (its JSON is built from the immutable template version).
     image_png: Mapped[bytes] = mapped_column(LargeBinary)
     image_svg: Mapped[str] = mapped_column(Text)

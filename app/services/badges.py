@@ -25,8 +25,10 @@ from app.models import (
     Assertion,
     BadgeClass,
     BadgeTemplate,
+    Competence,
     Observation,
     Proposal,
+    Referential,
     SigningKey,
     Structure,
     User,
@@ -85,17 +87,6 @@ class Issuing:
 # -- Documents ---------------------------------------------------------------------------
 
 
-def issuer_keys(session: Session, structure: Structure) -> list[SigningKey]:
-    """Every key the issuer ever had, oldest first: all stay published (BDG-08)."""
-    return list(
-        session.scalars(
-            select(SigningKey)
-            .where(SigningKey.structure_id == structure.id)
-            .order_by(SigningKey.created_at, SigningKey.id)
-        )
-    )
-
-
 def issuer_document(
     session: Session, structure: Structure, urls: PublicUrls, contact_email: str
 ) -> dict[str, Any]:
@@ -107,7 +98,9 @@ def issuer_document(
         url=structure.url or issuer_url,
         email=structure.email or contact_email,
         description=structure.issuer_description or DEFAULT_ISSUER_DESCRIPTION,
-        public_key_ids=[urls.key(k.public_id) for k in issuer_keys(session, structure)],
+        # Only the current key: the official validator refuses a profile with several, so
+        # earlier keys stay published at their own URL, owned by this issuer (BDG-08).
+        public_key_ids=[urls.key(k.public_id) for k in [keys.active_key(session, structure)] if k],
         revocation_list_url=urls.revocations(structure.public_id),
     )
 
@@ -146,13 +139,60 @@ def level_label(template: BadgeTemplate, level: int) -> str | None:
     return _text(tier["name"]) if tier and tier.get("name") else None
 
 
-def _alignments(template: BadgeTemplate) -> list[dict[str, str]]:
-    out = []
-    for a in template.alignments:
-        item = {"targetName": a["label"], "targetUrl": a["url"], "targetFramework": a["framework"]}
-        if a.get("code"):
-            item["targetCode"] = a["code"]
-        out.append(item)
+def pinned_alignments(session: Session, template: BadgeTemplate) -> list[dict[str, Any]]:
+    """What a new class aligns to: each competence in the referential version current now
+    (with the competence's own ROME/ESCO codes), then the template's alignments."""
+    pinned: list[dict[str, Any]] = []
+    for ref in template.competences:
+        referential_code, _, competence_code = ref.rpartition(":")
+        row = session.execute(
+            select(Competence, Referential)
+            .join(Referential, Referential.id == Competence.referential_id)
+            .where(
+                Referential.code == referential_code,
+                Referential.superseded_at.is_(None),
+                Competence.code == competence_code,
+            )
+        ).first()
+        if row is None:
+            continue
+        competence, referential = row
+        pinned.append(
+            {
+                "kind": "referential",
+                "name": _capitalised(_text(competence.name)),
+                "framework": _text(referential.name),
+                "code": ref,
+                "referential": referential.code,
+                "version": referential.version,
+                "competence": competence.code,
+            }
+        )
+        pinned.extend({"kind": "external", **a} for a in competence.alignments)
+    pinned.extend({"kind": "external", **a} for a in template.alignments)
+    return pinned
+
+
+def _capitalised(text: str) -> str:
+    """« planifier » → « Planifier » (the Bunk grid names its competences in lower case)."""
+    return text[:1].upper() + text[1:]
+
+
+def _alignment(item: dict[str, Any], urls: PublicUrls) -> dict[str, str]:
+    if item["kind"] == "referential":
+        return {
+            "targetName": item["name"],
+            "targetUrl": urls.competence(item["referential"], item["version"], item["competence"]),
+            "targetFramework": item["framework"],
+            "targetCode": item["code"],
+        }
+    out = {
+        "targetName": item["label"],
+        "targetUrl": item["url"],
+        "targetFramework": item["framework"],
+    }
+    if item.get("code"):
+        out["targetCode"] = item["code"]
     return out
 
 
@@ -174,7 +214,7 @@ def badge_class_document(badge_class: BadgeClass, urls: PublicUrls) -> dict[str,
         image_url=urls.class_image(badge_class.public_id, "png"),
         criteria_url=urls.criteria(badge_class.public_id),
         criteria_narrative=_text(template.narrative),
-        alignments=_alignments(template),
+        alignments=[_alignment(a, urls) for a in badge_class.alignments],
         tags=list(template.tags),
     )
 
@@ -237,6 +277,7 @@ def badge_class_for(
         structure_id=structure.id,
         template_id=template.id,
         level=level,
+        alignments=pinned_alignments(session, template),
         image_png=art.png,
         image_svg=art.svg,
         created_at=now,

@@ -49,6 +49,10 @@ class PublicUrls:
         suffix = "?variante=signee" if signed else ""
         return f"{self.base}/badges/{assertion_id}/badge.{fmt}{suffix}"
 
+    def competence(self, referential: str, version: int, competence: str) -> str:
+        """A competence, with its observable indicators, in its published referential."""
+        return f"{self.base}/referentiels/{referential}/v{version}#competence-{competence}"
+
     def identity(self, identity_id: str) -> str:
         """A worker's identity URL: the recipient of a worker with no email or telephone."""
         return f"{self.base}/profils/{identity_id}"

@@ -70,6 +70,7 @@ def register_web(app: Flask) -> None:
 
         return db.session.scalar(select(User).where(User.public_id == user_public_id))
 
+    app.before_request(_refuse_nul_characters)
     app.before_request(_declare_write_intent)
     app.before_request(enforce_access)
     app.after_request(_security_headers)
@@ -114,6 +115,30 @@ def _role_title(structure: Any, role: Any) -> str:
 
 #: GET pages that append to the staff-read log (PRIV-11), so they take the write lock.
 GET_THAT_LOG_READS = frozenset({"progress.journey", "progress.reviews", "staff.worker"})
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_characters():  # type: ignore[no-untyped-def]
+    """No text may hold a NUL character: PostgreSQL cannot store it (400, not 500)."""
+    from app.web.errors import render_error
+
+    values: list[Any] = [*request.args.values(), *request.headers.values()]
+    if request.method not in ("GET", "HEAD"):
+        values.extend(request.form.values())
+        if request.is_json:
+            values.append(request.get_json(silent=True))
+    if any(_has_nul(v) for v in values):
+        return render_error(400, "Le texte envoyé contient un caractère non autorisé.")
+    return None
 
 
 def _declare_write_intent() -> None:

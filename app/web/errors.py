@@ -51,6 +51,11 @@ def _render(code: int, message: str | None = None, error_code: str | None = None
     return render_template("errors/error.html", code=code, message=_(text)), code
 
 
+def render_error(code: int, message: str):  # type: ignore[no-untyped-def]
+    """An error answer (page or API JSON) with a specific message."""
+    return _render(code, message)
+
+
 def register_errors(app: Flask) -> None:
     """Attach the handlers to ``app``."""
 

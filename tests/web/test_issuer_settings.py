@@ -44,11 +44,14 @@ def test_the_display_name_and_description_reach_the_issuer_profile_the_network_o
     admin = _admin(world_app)
     with world_app.app_context():
         structure = _structure()
-        sid, body = structure.public_id, _body(
-            structure,
-            issuer_name="Jardins du Val",
-            issuer_description="Entretien d'espaces verts et maraîchage biologique.",
-            network_name="Réseau des jardins solidaires",
+        sid, body = (
+            structure.public_id,
+            _body(
+                structure,
+                issuer_name="Jardins du Val",
+                issuer_description="Entretien d'espaces verts et maraîchage biologique.",
+                network_name="Réseau des jardins solidaires",
+            ),
         )
     response = admin.post(f"/s/{sid}/admin/structure", data=body, follow_redirects=True)
     assert response.status_code == 200 and "Attention" not in response.get_data(as_text=True)

@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('structure_id', sa.Integer(), nullable=False),
     sa.Column('template_id', sa.Integer(), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('alignments', sa.JSON(), nullable=False),
     sa.Column('image_png', sa.LargeBinary(), nullable=False),
     sa.Column('image_svg', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -38,10 +38,15 @@ def _wants_json() -> bool:
     return best != "text/html"
 
 
-def _public(response: Response, *, vary: bool = True) -> Response:
-    """Headers every public badge address carries."""
+def _public(response: Response, *, vary: bool = True, shared: bool = True) -> Response:
+    """Headers every public badge address carries.
+
+    Shared caches may keep an answer only when nothing of a session can be in it: never an
+    HTML page (its forms carry a CSRF token), never an answer to a request with cookies.
+    """
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    scope = "public" if shared and not request.cookies else "private"
+    response.headers["Cache-Control"] = f"{scope}, max-age={CACHE_SECONDS}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     if vary:
         response.vary.add("Accept")
@@ -67,7 +72,7 @@ def _json(document: dict[str, Any], *, vary: bool = False) -> Response:
 
 def _html(template: str, **context: Any) -> Response:
     response = Response(render_template(template, **context), mimetype="text/html")
-    return _public(response)
+    return _public(response, shared=False)
 
 
 # -- Issuers and keys -------------------------------------------------------------------
