@@ -63,6 +63,8 @@ def list_badges(as_json: bool) -> None:
             "id": a.public_id,
             "name": service.badge_name(a.badge_class.template, a.badge_class.level),
             "state": a.state(now),
+            "revocation_reason": a.revocation_reason,
+            "replaces": a.replaces.public_id if a.replaces else None,
             "recipient_type": a.recipient_type,
             "issued_on": iso8601(a.issued_on),
             "expires": iso8601(a.expires_at) if a.expires_at else None,

@@ -79,6 +79,39 @@ def rotate(issuer_id: str, apply: bool) -> None:
     click.echo(f"rotated: {structure.name}: {retired}new key {new.public_id}")
 
 
+@group.command("compromised")
+@click.argument("key_id")
+@click.option("--apply", is_flag=True, help="Agir (sinon : dire ce qui serait fait).")
+@with_appcontext
+def compromised(key_id: str, apply: bool) -> None:
+    """A private key leaked: rotate, revoke what it signed, re-issue each badge."""
+    from app.services import revocations
+    from app.services.badges import Issuing
+
+    key = db.session.scalar(select(SigningKey).where(SigningKey.public_id == key_id))
+    if key is None:
+        raise click.ClickException(f"No key with id {key_id}.")
+    if key.compromised_at is not None:
+        raise click.ClickException(f"Key {key_id} is already marked compromised.")
+    affected = revocations.signed_with(db.session, key)
+    if not apply:
+        current = service.active_key(db.session, key.structure)
+        rotation = "keep the current key" if current and current.id != key.id else "a new key"
+        click.echo(f"would mark compromised: key {key.public_id} of {key.structure.name}")
+        click.echo(f"would sign from now on with: {rotation}")
+        for assertion in affected:
+            click.echo(f"would revoke (cle_compromise) and re-issue: badge {assertion.public_id}")
+        click.echo(f"Dry run: {len(affected)} badge(s), nothing written. Add --apply to act.")
+        return
+    new_key, pairs = revocations.compromise_key(
+        db.session, key, issuing=Issuing.from_config(current_app.config), now=utcnow()
+    )
+    db.session.commit()
+    click.echo(f"compromised: key {key.public_id}; now signing with {new_key.public_id}")
+    for old, new in pairs:
+        click.echo(f"revoked {old.public_id} -> re-issued {new.public_id}")
+
+
 @group.command("list")
 @with_appcontext
 def list_keys() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from app.domain.enums import SituationType
 
@@ -101,3 +102,34 @@ def evidence_narrative(facts: EvidenceFacts) -> str:
         f"({kinds}), {_period(facts.days)}. "
         "Observations vérifiées par une personne chargée de la validation avant la délivrance."
     )
+
+
+class RevocationReason(StrEnum):
+    """Why a badge was withdrawn: one list for every path (BDG-10), each with public words."""
+
+    ISSUING_ERROR = "erreur_emission"
+    WORKER_REQUEST = "demande_salarie"
+    EVIDENCE_WITHDRAWN = "preuves_retirees"
+    KEY_COMPROMISED = "cle_compromise"
+    IDENTITY_UPDATED = "identite_mise_a_jour"
+
+
+#: What the badge's public page, its JSON and the revocation list say (plain French).
+REVOCATION_WORDING: dict[RevocationReason, str] = {
+    RevocationReason.ISSUING_ERROR: "Erreur de délivrance",
+    RevocationReason.WORKER_REQUEST: "Retiré à la demande de la personne",
+    RevocationReason.EVIDENCE_WITHDRAWN: "Les observations qui le fondaient ont été retirées",
+    RevocationReason.KEY_COMPROMISED: (
+        "Clé de signature compromise : la structure a délivré un badge de remplacement"
+    ),
+    RevocationReason.IDENTITY_UPDATED: (
+        "Identité de la personne mise à jour : la structure a délivré un badge de remplacement"
+    ),
+}
+
+#: The reasons staff choose from; the others are set by the procedures that replace a badge.
+STAFF_REVOCATION_REASONS = (
+    RevocationReason.ISSUING_ERROR,
+    RevocationReason.WORKER_REQUEST,
+    RevocationReason.EVIDENCE_WITHDRAWN,
+)

@@ -66,9 +66,11 @@ class Assertion(Base):
     # The signed variant (compact JWS); the hosted JSON is built from the fields above.
     jws: Mapped[str] = mapped_column(Text)
     created_at: Mapped[created_at]
-    # Revocation (issue #9) writes these two; nothing else ever changes on a row.
+    # Revocation writes these two (app.domain.badges.RevocationReason); nothing else changes.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(String(40))
+    # The badge this one replaces (same decision, after a key compromise or identity change).
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("assertions.id"))
 
     structure: Mapped[Structure] = relationship()
     badge_class: Mapped[BadgeClass] = relationship()
@@ -76,9 +78,12 @@ class Assertion(Base):
     worker: Mapped[Membership] = relationship()
     user: Mapped[User] = relationship()
     signing_key: Mapped[SigningKey] = relationship()
+    replaces: Mapped[Assertion | None] = relationship(remote_side="Assertion.id")
 
     def state(self, now: datetime) -> str:
-        """``valid`` or ``expired`` (``revoked`` joins with issue #9)."""
+        """``revoked``, ``expired`` or ``valid``."""
+        if self.revoked_at is not None:
+            return "revoked"
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "valid"

@@ -5,7 +5,7 @@ offline JSON-LD processing with the shipped v2 context (``jsonld``) and RS256 JW
 (``signing``). Errors: ``errors.py``.
 """
 
-from app.openbadges.baking import bake_png, bake_svg, unbake_png, unbake_svg
+from app.openbadges.baking import bake_png, bake_svg, check_png, unbake_png, unbake_svg
 from app.openbadges.documents import (
     assertion,
     badge_class,
@@ -19,6 +19,7 @@ from app.openbadges.documents import (
 from app.openbadges.errors import (
     BakingError,
     DocumentError,
+    FetchError,
     JsonLdError,
     JwsFormatError,
     OpenBadgesError,
@@ -56,6 +57,7 @@ __all__ = [
     "CONTEXT_URL",
     "BakingError",
     "DocumentError",
+    "FetchError",
     "JsonLdError",
     "JwsFormatError",
     "OpenBadgesError",
@@ -65,6 +67,7 @@ __all__ = [
     "badge_class",
     "bake_png",
     "bake_svg",
+    "check_png",
     "compact",
     "cryptographic_key",
     "document_loader",

@@ -46,8 +46,14 @@ _XML_SPACE = " \t\n\r"
 # ----------------------------------------------------------------------------------------- PNG
 
 
-def _png_chunks(png: bytes) -> tuple[list[tuple[int, int, bytes, bytes]], int]:
-    """Walk a PNG: ``[(start, end, type, data)]`` up to and including IEND, and IEND's end."""
+def _png_chunks(
+    png: bytes, *, verify: bool = True
+) -> tuple[list[tuple[int, int, bytes, bytes]], int]:
+    """Walk a PNG: ``[(start, end, type, data)]`` up to and including IEND, and IEND's end.
+
+    With ``verify`` false (an image already checked, such as a stored class image) the CRCs
+    are not recomputed and only text chunks' data is read: the structure is still checked.
+    """
     if not isinstance(png, bytes | bytearray) or not png.startswith(PNG_SIGNATURE):
         raise BakingError("not a PNG file: the 8-byte PNG signature is missing")
     chunks: list[tuple[int, int, bytes, bytes]] = []
@@ -63,10 +69,13 @@ def _png_chunks(png: bytes) -> tuple[list[tuple[int, int, bytes, bytes]], int]:
         end = pos + 12 + length
         if end > len(png):
             raise BakingError(f"truncated PNG: chunk {kind.decode()} at byte {pos} is cut short")
-        data = bytes(png[pos + 8 : pos + 8 + length])
-        (crc,) = struct.unpack(">I", png[end - 4 : end])
-        if zlib.crc32(kind + data) != crc:
-            raise BakingError(f"corrupt PNG: bad CRC in chunk {kind.decode()} at byte {pos}")
+        if verify or kind in _TEXT_TYPES:
+            data = bytes(png[pos + 8 : pos + 8 + length])
+            (crc,) = struct.unpack(">I", png[end - 4 : end])
+            if zlib.crc32(kind + data) != crc:
+                raise BakingError(f"corrupt PNG: bad CRC in chunk {kind.decode()} at byte {pos}")
+        else:
+            data = b""
         chunks.append((pos, end, kind, data))
         pos = end
         if kind == b"IEND":
@@ -86,27 +95,38 @@ def _check_payload(payload: str) -> None:
         raise BakingError("the payload to bake must be a non-empty string")
 
 
-def bake_png(png: bytes, payload: str) -> bytes:
+def check_png(png: bytes) -> None:
+    """Raise ``BakingError`` unless ``png`` is a well-formed PNG stream, every CRC right."""
+    chunks, _ = _png_chunks(png)
+    if chunks[0][2] != b"IHDR":
+        raise BakingError("corrupt PNG: the first chunk is not IHDR")
+
+
+def bake_png(png: bytes, payload: str, *, verify: bool = True) -> bytes:
     """Return ``png`` with ``payload`` in an ``openbadges`` iTXt chunk right after IHDR.
 
     Only the chunk stream is edited: all other bytes (including data after IEND) are kept.
+    ``verify=False`` skips recomputing the image chunks' CRCs, for an image that passed
+    ``check_png`` when it was stored (baking on every download stays cheap).
     """
     _check_payload(payload)
     try:
         text = payload.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise BakingError("the payload cannot be encoded as UTF-8") from exc
-    chunks, iend_end = _png_chunks(png)
+    chunks, iend_end = _png_chunks(png, verify=verify)
     if chunks[0][2] != b"IHDR":
         raise BakingError("corrupt PNG: the first chunk is not IHDR")
     itxt = _png_chunk(b"iTXt", KEYWORD + b"\0\0\0\0\0" + text)
-    parts = [PNG_SIGNATURE, bytes(png[chunks[0][0] : chunks[0][1]]), itxt]
-    parts += [
-        bytes(png[start:end])
-        for start, end, kind, data in chunks[1:]
-        if not _is_openbadges_text(kind, data)
-    ]
-    parts.append(bytes(png[iend_end:]))
+    view = memoryview(png)
+    parts = [PNG_SIGNATURE, view[chunks[0][0] : chunks[0][1]], itxt]
+    # Runs of kept chunks are copied as one slice (an old openbadges chunk is dropped).
+    run_start = chunks[1][0] if len(chunks) > 1 else iend_end
+    for start, end, kind, data in chunks[1:]:
+        if _is_openbadges_text(kind, data):
+            parts.append(view[run_start:start])
+            run_start = end
+    parts.append(view[run_start:])
     return b"".join(parts)
 
 

@@ -12,6 +12,9 @@
     │                            other than the shipped Open Badges v2 context, invalid JSON-LD
     ├── DocumentError            a badge document builder given invalid arguments
     │                            (naive datetime, empty required field, bad type)
+    ├── FetchError               a badge document could not be fetched or read: network or
+    │                            HTTP error, not JSON, too large, not the object expected;
+    │                            raised by the fetch function a caller gives ``verify``
     └── SignatureError           a JWS that does not verify: bad signature, wrong key,
         │                        an algorithm other than RS256, an unusable key
         └── JwsFormatError       a JWS that cannot even be read: truncated, garbage,
@@ -42,6 +45,10 @@ class JsonLdError(OpenBadgesError):
 
 class DocumentError(OpenBadgesError):
     """A badge document cannot be built from the given arguments."""
+
+
+class FetchError(OpenBadgesError):
+    """A document the verifier needs could not be fetched, or is not the JSON object expected."""
 
 
 class SignatureError(OpenBadgesError):

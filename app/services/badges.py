@@ -19,7 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import openbadges
-from app.domain.badges import EvidenceFacts, evidence_narrative
+from app.domain.badges import (
+    REVOCATION_WORDING,
+    EvidenceFacts,
+    RevocationReason,
+    evidence_narrative,
+)
 from app.domain.errors import DomainError
 from app.models import (
     Assertion,
@@ -34,6 +39,7 @@ from app.models import (
     User,
     WorkSituation,
 )
+from app.models.base import new_public_id
 from app.services import audit, keys
 from app.services.artwork import render_artwork
 from app.services.public_urls import PublicUrls
@@ -106,20 +112,38 @@ def issuer_document(
 
 
 def key_document(key: SigningKey, urls: PublicUrls) -> dict[str, Any]:
-    """A public key as an OB 2.0 CryptographicKey, owned by its issuer."""
-    return openbadges.documents.cryptographic_key(
+    """A public key as an OB 2.0 CryptographicKey, owned by its issuer.
+
+    A compromised key stays published, marked ``revoked`` with the reason, so that a
+    verifier can explain why the badges it signed no longer verify.
+    """
+    document = openbadges.documents.cryptographic_key(
         id=urls.key(key.public_id),
         owner=urls.issuer(key.structure.public_id),
         public_key_pem=key.public_key_pem,
     )
+    if key.compromised_at is not None:
+        document["revoked"] = True
+        document["revocationReason"] = REVOCATION_WORDING[RevocationReason.KEY_COMPROMISED]
+    return document
 
 
-def revocation_list_document(structure: Structure, urls: PublicUrls) -> dict[str, Any]:
-    """The issuer's RevocationList (revocation itself comes with the next issue)."""
+def revocation_list_document(
+    session: Session, structure: Structure, urls: PublicUrls
+) -> dict[str, Any]:
+    """The issuer's RevocationList: every withdrawn badge with the public reason."""
+    rows = session.execute(
+        select(Assertion.public_id, Assertion.revocation_reason)
+        .where(Assertion.structure_id == structure.id, Assertion.revoked_at.is_not(None))
+        .order_by(Assertion.revoked_at, Assertion.id)
+    ).all()
     return openbadges.documents.revocation_list(
         id=urls.revocations(structure.public_id),
         issuer_id=urls.issuer(structure.public_id),
-        revoked=[],
+        revoked=[
+            (urls.assertion(pid), REVOCATION_WORDING[RevocationReason(reason)])
+            for pid, reason in rows
+        ],
     )
 
 
@@ -228,6 +252,7 @@ def assertion_document(
         if signed_by is not None
         else openbadges.documents.verification_hosted()
     )
+    revoked = signed_by is None and assertion.revoked_at is not None
     return openbadges.documents.assertion(
         id=urls.assertion(assertion.public_id),
         badge_class_id=urls.badge_class(assertion.badge_class.public_id),
@@ -241,7 +266,17 @@ def assertion_document(
         verification=verification,
         expires=assertion.expires_at,
         evidence_narrative=assertion.evidence,
+        # A revoked hosted badge keeps answering, saying so (OB 2.0); its JWS is unchanged.
+        revoked=revoked,
+        revocation_reason=revocation_wording(assertion) if revoked else None,
     )
+
+
+def revocation_wording(assertion: Assertion) -> str | None:
+    """The public French words of why a badge was withdrawn."""
+    if assertion.revocation_reason is None:
+        return None
+    return REVOCATION_WORDING[RevocationReason(assertion.revocation_reason)]
 
 
 def badge_class_for(
@@ -273,6 +308,7 @@ def badge_class_for(
         level_label=level_label(template, level),
         picto_svg=_picto(template.image),
     )
+    openbadges.check_png(art.png)  # checked once here; downloads bake it unchecked
     badge_class = BadgeClass(
         structure_id=structure.id,
         template_id=template.id,
@@ -392,6 +428,7 @@ def issue(
     recipient = openbadges.recipient(kind, identity, salt=salt, country=structure.country)
     evidence = evidence_narrative(evidence_facts(session, proposal))
     assertion = Assertion(
+        public_id=new_public_id(),  # known before the insert: one flush, after signing
         structure_id=structure.id,
         badge_class=badge_class,
         proposal_id=proposal.id,
@@ -407,12 +444,11 @@ def issue(
         jws="",
         created_at=now,
     )
-    session.add(assertion)
-    session.flush()
     assertion.jws = openbadges.signing.sign(
         assertion_document(assertion, urls, signed_by=key), issuing.private_key(key)
     )
-    audit.record(
+    session.add(assertion)
+    audit.record(  # flushes the assertion and its audit row together
         session,
         action="badge.issued",
         now=now,
@@ -420,7 +456,6 @@ def issue(
         structure=structure,
         target=assertion.public_id,
     )
-    session.flush()
     return assertion
 
 

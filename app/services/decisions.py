@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import assessments as engine
 from app.domain.assessments import Status
+from app.domain.badges import STAFF_REVOCATION_REASONS, RevocationReason
 from app.domain.enums import Role
 from app.domain.errors import (
     AlreadyProposed,
@@ -32,7 +33,7 @@ from app.models import (
     Proposal,
     User,
 )
-from app.services import audit, badges
+from app.services import audit, badges, revocations
 from app.services.assessments import (
     OPEN,
     assess,
@@ -219,7 +220,7 @@ def _still_standing(session: Session, public_ids: list[str]) -> list[str]:
     return [oid for oid in public_ids if oid not in withdrawn]
 
 
-REVOCATION_REASONS = ("erreur_emission", "demande_salarie", "preuves_retirees", "autre")
+REVOCATION_REASONS = tuple(r.value for r in STAFF_REVOCATION_REASONS)
 
 
 def settle_flagged(
@@ -253,6 +254,9 @@ def settle_flagged(
         action = "proposal.revoked"
         details = {"reason": reason}
         _notify(session, proposal.worker, "proposal.revoked", proposal, now)
+        revocations.revoke_decision(
+            session, proposal, reason=RevocationReason(reason), now=now, actor=validator.user
+        )
     proposal.decided_at, proposal.decided_by_id = now, validator.user_id
     details["note"] = note.public_id if note else None
     audit.record(

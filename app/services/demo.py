@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.badges import RevocationReason
 from app.domain.enums import Role, SituationType, StructureKind, StructureModel
 from app.models import (
     Assertion,
@@ -22,7 +23,7 @@ from app.models import (
     WorkSituation,
 )
 from app.queries import referentials as referential_queries
-from app.services import accounts, decisions, keys, observations, structures
+from app.services import accounts, decisions, keys, observations, revocations, structures
 from app.services.badges import Issuing, assertion_for
 
 DEMO_STRUCTURE = "Les Jardins du Val"
@@ -203,7 +204,9 @@ def seed(
     created.extend(_situations(session, structure, memberships, now))
     created.extend(_observations(session, structure, memberships, now))
     if write_key:
-        _, key_created = keys.ensure_key(session, structure=structure, keys_dir=keys_dir, now=now)
+        _, key_created = keys.ensure_key(
+            session, structure=structure, keys_dir=keys_dir, now=now - DEMO_KEY_AGE
+        )
         if issuing is not None:
             created.extend(_badges(session, structure, memberships, now, issuing))
     else:
@@ -345,18 +348,34 @@ class DemoBadge:
     days_ago: int
     #: An expiry chosen at approval, in days after issuance (None: no expiry).
     valid_days: int | None = None
+    #: What happens next: "compromise" (the key that signed it leaks the next day: revoked,
+    #: re-issued with a new key) or "revoke" (withdrawn by the validatrice, issuing error).
+    then: str | None = None
 
 
-#: Recipients: léa by email, karim by telephone, ousmane by identity URL (neither); karim's
-#: « Qualité du travail », issued over a year ago for one year, has expired.
+#: Recipients: léa by email, karim by telephone, ousmane by identity URL (neither). Karim's
+#: « Qualité du travail », issued over a year ago for one year, has expired; the key that
+#: signed it leaked the next day, so it was revoked and re-issued with the new key. Léa's
+#: « Anticiper » was withdrawn for an issuing error.
 DEMO_BADGES = [
+    DemoBadge(
+        "karim",
+        "bunk:qualite-du-travail",
+        3,
+        ("marc.encadrant", "sophie.cip"),
+        420,
+        valid_days=365,
+        then="compromise",
+    ),
     DemoBadge("lea", "bunk:planifier", 3, ("paul.encadrant", "nadia.validatrice"), 6),
     DemoBadge("karim", "bunk:conscience-professionnelle", 3, ("marc.encadrant", "sophie.cip"), 2),
     DemoBadge("ousmane", "bunk:travailler-en-equipe", 4, ("marc.encadrant", "sophie.cip"), 5),
     DemoBadge(
-        "karim", "bunk:qualite-du-travail", 3, ("marc.encadrant", "sophie.cip"), 420, valid_days=365
+        "lea", "bunk:anticiper", 3, ("paul.encadrant", "nadia.validatrice"), 4, then="revoke"
     ),
 ]
+#: The demo issuer's first key dates from before every demo badge.
+DEMO_KEY_AGE = timedelta(days=730)
 DEMO_SITUATION_NAMES = ("Chantier de démonstration A", "Chantier de démonstration B")
 
 
@@ -428,8 +447,26 @@ def _badges(
             issuing=issuing,
             expires_at=(approved_at + timedelta(days=spec.valid_days) if spec.valid_days else None),
         )
-        assert assertion_for(session, proposal) is not None
+        assertion = assertion_for(session, proposal)
+        assert assertion is not None
         created.append(f"badge {template.code} level {spec.level} of {spec.worker}")
+        later = approved_at + timedelta(days=1)
+        if spec.then == "compromise":
+            _, pairs = revocations.compromise_key(
+                session, assertion.signing_key, issuing=issuing, now=later
+            )
+            created.append(f"key compromised: {len(pairs)} badge(s) re-issued")
+        elif spec.then == "revoke":
+            decisions.settle_flagged(
+                session,
+                validator=memberships["nadia.validatrice"],
+                proposal=proposal,
+                keep=False,
+                reason=RevocationReason.ISSUING_ERROR.value,
+                comment=None,
+                now=later,
+            )
+            created.append(f"badge {template.code} of {spec.worker} revoked")
     return created
 
 

@@ -75,12 +75,12 @@ def ensure_key(
     A key row whose private file is missing is an incident, not a reason to make a new key
     silently: ``MissingPrivateKey`` says which file to restore.
     """
-    if not has_any_key(session, structure):
+    key = active_key(session, structure)
+    if key is None and not has_any_key(session, structure):
         key = generate_key(
             session, structure=structure, keys_dir=keys_dir, now=now, key_size=key_size
         )
         return key, True
-    key = active_key(session, structure)
     if key is None:
         raise MissingPrivateKey(
             f"L'émetteur « {structure.name} » n'a plus de clé active : créez-en une avec "

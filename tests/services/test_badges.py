@@ -235,7 +235,7 @@ def test_no_public_url_of_an_issued_badge_holds_a_row_id(db_session, issuing):
         badges.badge_class_document(assertion.badge_class, URLS),
         badges.assertion_document(assertion, URLS),
         openbadges.parse_jws(assertion.jws)[1],
-        badges.revocation_list_document(structure, URLS),
+        badges.revocation_list_document(db_session, structure, URLS),
     ]
     found = [url for doc in documents for url in public_urls_in(doc, BASE_URL)]
     found += [
@@ -640,7 +640,7 @@ def golden_documents(session: Session, golden: dict[str, Any]) -> dict[str, dict
         "assertion_signed_payload.json": badges.assertion_document(
             golden["assertion"], urls, signed_by=key
         ),
-        "revocation_list.json": badges.revocation_list_document(structure, urls),
+        "revocation_list.json": badges.revocation_list_document(session, structure, urls),
     }
 
 

@@ -24,7 +24,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from app import openbadges
-from app.domain.badges import MONTHS_FR
+from app.domain.badges import MONTHS_FR, REVOCATION_WORDING, RevocationReason
 from app.extensions import db
 from app.models import Assertion, SigningKey, Structure, User
 from app.services import badges, keys
@@ -57,10 +57,10 @@ class Issued:
 
 
 def issued(app: Flask) -> dict[tuple[str, str], Issued]:
-    """Every issued badge, by (worker login, template code)."""
+    """Every live (not revoked) issued badge, by (worker login, template code)."""
     with app.app_context():
         found = {}
-        for a in db.session.scalars(select(Assertion)):
+        for a in db.session.scalars(select(Assertion).where(Assertion.revoked_at.is_(None))):
             user = db.session.get(User, a.user_id)
             found[(user.login, a.badge_class.template.code)] = Issued(
                 id=a.public_id,
@@ -419,6 +419,18 @@ def test_the_issuer_profile_for_people_and_for_machines(world_app_with):
         issuer_id = structure.public_id
         key = keys.active_key(db.session, structure)
         key_id, key_pem = key.public_id, key.public_key_pem
+        withdrawn = [
+            {
+                "id": f"{BASE_URL}/badges/{a.public_id}",
+                "revocationReason": REVOCATION_WORDING[RevocationReason(a.revocation_reason)],
+            }
+            for a in db.session.scalars(
+                select(Assertion)
+                .where(Assertion.structure_id == structure.id, Assertion.revoked_at.is_not(None))
+                .order_by(Assertion.revoked_at, Assertion.id)
+            )
+        ]
+        assert len(withdrawn) == 2  # the demo: a key compromise and an issuing error
     client = app.test_client()
 
     page = client.get(f"/emetteurs/{issuer_id}", headers={"Accept": BROWSER})
@@ -461,7 +473,7 @@ def test_the_issuer_profile_for_people_and_for_machines(world_app_with):
         "type": "RevocationList",
         "id": f"{BASE_URL}/emetteurs/{issuer_id}/revocations",
         "issuer": f"{BASE_URL}/emetteurs/{issuer_id}",
-        "revokedAssertions": [],
+        "revokedAssertions": withdrawn,
     }
 
 

@@ -58,6 +58,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revocation_reason', sa.String(length=40), nullable=True),
+    sa.Column('replaces_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['replaces_id'], ['assertions.id'], name=op.f('fk_assertions_replaces_id_assertions')),
     sa.ForeignKeyConstraint(['badge_class_id'], ['badge_classes.id'], name=op.f('fk_assertions_badge_class_id_badge_classes')),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_assertions_proposal_id_proposals')),
     sa.ForeignKeyConstraint(['signing_key_id'], ['signing_keys.id'], name=op.f('fk_assertions_signing_key_id_signing_keys')),

@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from app.domain.assessments import STATUS_LABELS
+from app.domain.badges import REVOCATION_WORDING, STAFF_REVOCATION_REASONS
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.queries import assessments as queries
@@ -29,12 +30,8 @@ from app.web.utils import now
 
 bp = Blueprint("assessments", __name__, url_prefix="/s/<structure_id>")
 
-REASON_LABELS = {
-    "erreur_emission": "Erreur au moment de la décision",
-    "demande_salarie": "À la demande du ou de la salarié·e",
-    "preuves_retirees": "Les observations utilisées ont été retirées",
-    "autre": "Autre raison",
-}
+#: Staff choose among the shared reasons, reading the words the public page will show.
+REASON_LABELS = {r.value: REVOCATION_WORDING[r] for r in STAFF_REVOCATION_REASONS}
 PROPOSAL_STATUS = {
     "pending": "En attente de décision",
     "approved": "Validé",

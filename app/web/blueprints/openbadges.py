@@ -115,7 +115,7 @@ def issuer_json(issuer_id: str) -> Response:
 @bp.get("/emetteurs/<pid:issuer_id>/revocations")
 def revocations(issuer_id: str) -> Response:
     structure = _issuer_or_404(issuer_id)
-    return _json(service.revocation_list_document(structure, _urls()))
+    return _json(service.revocation_list_document(db.session, structure, _urls()))
 
 
 @bp.get("/cles/<pid:key_id>")
@@ -188,6 +188,7 @@ def assertion(assertion_id: str) -> Response:
         badge_class=found.badge_class,
         class_document=service.badge_class_document(found.badge_class, _urls()),
         state=found.state(now()),
+        revocation=service.revocation_wording(found),
         urls=_urls(),
     )
 
@@ -214,7 +215,8 @@ def _baked(assertion_id: str, fmt: str) -> Response:
         else json.dumps(service.assertion_document(found, _urls()), ensure_ascii=False)
     )
     if fmt == "png":
-        body = openbadges.bake_png(found.badge_class.image_png, payload)
+        # The class image was checked when stored: no need to recompute its CRCs each time.
+        body = openbadges.bake_png(found.badge_class.image_png, payload, verify=False)
         response = _cached(body, "image/png")
     else:
         hosted_url = None if signed else _urls().assertion(found.public_id)

@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from app.openbadges import BakingError, OpenBadgesError, bake_png, bake_svg, unbake_png, unbake_svg
+from app.openbadges import (
+    BakingError,
+    OpenBadgesError,
+    bake_png,
+    bake_svg,
+    check_png,
+    unbake_png,
+    unbake_svg,
+)
 
 PROPS = settings(max_examples=100, deadline=None, derandomize=True, database=None)
 PICTOS = Path(__file__).resolve().parents[3] / "app" / "web" / "static" / "pictos"
@@ -284,3 +292,20 @@ def test_every_truncation_of_a_baked_svg_is_a_baking_error():
     for cut in range(end):
         with pytest.raises(BakingError):
             unbake_svg(baked[:cut])
+
+
+@PROPS
+@given(payload=st.text(min_size=1).filter(lambda t: t.strip(" \t\n\r")))
+def test_png_unverified_bake_of_a_checked_image_is_the_same_bytes(payload):
+    original = bake_png(make_png((24, 12)), JSON_PAYLOAD)  # an earlier bake is replaced too
+    check_png(original)
+    assert bake_png(original, payload, verify=False) == bake_png(original, payload)
+
+
+def test_check_png_refuses_a_bad_crc_that_an_unverified_bake_would_carry_through():
+    corrupt = _with_bad_crc(make_png())
+    with pytest.raises(BakingError, match="CRC"):
+        check_png(corrupt)
+    # Without verification the damaged bytes are kept as they are, never re-encoded.
+    baked = bake_png(corrupt, JWS, verify=False)
+    assert strip_openbadges(baked) == corrupt
