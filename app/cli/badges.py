@@ -82,3 +82,57 @@ def list_badges(as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['id']}\t{row['state']}\t{row['recipient_type']}\t{row['name']}")
+
+
+@group.command("verify")
+@click.argument("source")
+@click.option("--recipient", help="E-mail, téléphone ou URL de la personne (facultatif).")
+@click.option("--json", "as_json", is_flag=True, help="Le résultat en JSON.")
+@click.option(
+    "--offline", is_flag=True, help="Ne rien chercher sur le réseau (badges de cette instance)."
+)
+@with_appcontext
+def verify(source: str, recipient: str | None, as_json: bool, offline: bool) -> None:
+    """Verify a badge: a URL, a JWS, or the path of a JSON, PNG or SVG file.
+
+    Badges of this instance are checked against the database; others over HTTP(S). Exit
+    status 0 when valid, 1 when not.
+    """
+    from pathlib import Path
+
+    from app.services import verification
+
+    given: str | bytes = source
+    try:
+        if Path(source).is_file():
+            given = Path(source).read_bytes()
+    except OSError:  # a JWS is no file name (too long)
+        pass
+    result = verification.verify_badge(
+        db.session,
+        given,
+        issuing=service.Issuing.from_config(current_app.config),
+        now=utcnow(),
+        recipient=recipient,
+        country=current_app.config["DEFAULT_COUNTRY"],
+        remote=None if offline else verification.http_fetch,
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "valid": result.valid,
+                    "method": result.method,
+                    "checks": [
+                        {"code": c.code, "ok": c.ok, "reason": c.reason} for c in result.checks
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for check in result.checks:
+            click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.code:<16} {check.reason}")
+        click.echo("valid" if result.valid else "INVALID")
+    raise SystemExit(0 if result.valid else 1)

@@ -1,8 +1,8 @@
 """A self-contained Open Badges 2.0 library: no Flask, no SQLAlchemy, no ``app.*`` imports.
 
 Key handling, baking (PNG and SVG), recipient identities, document builders (``documents``),
-offline JSON-LD processing with the shipped v2 context (``jsonld``) and RS256 JWS signing
-(``signing``). Errors: ``errors.py``.
+offline JSON-LD processing with the shipped v2 context (``jsonld``), RS256 JWS signing
+(``signing``) and verification of hosted and signed badges (``verifier``). Errors: ``errors.py``.
 """
 
 from app.openbadges.baking import bake_png, bake_svg, check_png, unbake_png, unbake_svg
@@ -52,17 +52,29 @@ from app.openbadges.recipients import (
 from app.openbadges.signing import parse as parse_jws
 from app.openbadges.signing import sign as sign_assertion
 from app.openbadges.signing import verify as verify_jws
+from app.openbadges.verifier import (
+    CHECKS,
+    Check,
+    RevocationStatus,
+    Verification,
+    revocation_from_list,
+    verify,
+)
 
 __all__ = [
+    "CHECKS",
     "CONTEXT_URL",
     "BakingError",
+    "Check",
     "DocumentError",
     "FetchError",
     "JsonLdError",
     "JwsFormatError",
     "OpenBadgesError",
     "RecipientError",
+    "RevocationStatus",
     "SignatureError",
+    "Verification",
     "assertion",
     "badge_class",
     "bake_png",
@@ -88,11 +100,13 @@ __all__ = [
     "private_key_to_pem",
     "public_key_to_pem",
     "recipient",
+    "revocation_from_list",
     "revocation_list",
     "sign_assertion",
     "unbake_png",
     "unbake_svg",
     "verification_hosted",
     "verification_signed",
+    "verify",
     "verify_jws",
 ]
