@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import SigningKey, Structure
 from app.models.base import utcnow
@@ -103,9 +104,13 @@ def compromised(key_id: str, apply: bool) -> None:
             click.echo(f"would revoke (cle_compromise) and re-issue: badge {assertion.public_id}")
         click.echo(f"Dry run: {len(affected)} badge(s), nothing written. Add --apply to act.")
         return
-    new_key, pairs = revocations.compromise_key(
-        db.session, key, issuing=Issuing.from_config(current_app.config), now=utcnow()
-    )
+    try:
+        new_key, pairs = revocations.compromise_key(
+            db.session, key, issuing=Issuing.from_config(current_app.config), now=utcnow()
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"nothing done: {error.message}") from error
     db.session.commit()
     click.echo(f"compromised: key {key.public_id}; now signing with {new_key.public_id}")
     for old, new in pairs:

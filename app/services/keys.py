@@ -130,8 +130,13 @@ def rotate(
     keys_dir: Path,
     now: datetime,
     key_size: int = openbadges.keys.KEY_SIZE,
+    previous: SigningKey | None = None,
 ) -> tuple[SigningKey | None, SigningKey]:
-    """Retire the current key (it stays published) and sign from now on with a new one."""
+    """Retire the current key (it stays published) and sign from now on with a new one.
+
+    ``previous`` names the key being replaced when it was already taken out of service
+    (a compromised key), for the audit trail.
+    """
     old = active_key(session, structure)
     if old is not None:
         old.retired_at = now
@@ -142,6 +147,6 @@ def rotate(
         now=now,
         structure=structure,
         target=new.public_id,
-        details={"previous": old.public_id if old else None},
+        details={"previous": (old or previous).public_id if (old or previous) else None},
     )
     return old, new

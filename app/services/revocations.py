@@ -173,6 +173,7 @@ def compromise_key(
             keys_dir=issuing.keys_dir,
             now=now,
             key_size=issuing.key_size,
+            previous=key,
         )
     pairs = [
         (
