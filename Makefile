@@ -53,7 +53,7 @@ test: install system-deps browser-deps validator
 	@echo "== Database tests again on a throw-away PostgreSQL =="
 	JALON_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider -n 2 -m db
 
-bench: install
+bench: install validator
 	$(BIN)/python -m bench
 
 lint: install

@@ -27,6 +27,13 @@ class DefaultConfig:
     KEYS_DIR = str(PROJECT_ROOT / "keys")
     # RSA key size of new issuer keys (2048 or 3072); see docs/openbadges.md.
     KEY_SIZE = 2048
+    # The employer's verification page (VER-06, VER-07): requests per client, the hosts of
+    # other issuers it may fetch badges from (comma-separated), private addresses only in
+    # development, and the largest upload.
+    VERIFY_RATE_LIMIT = "30 per minute"
+    VERIFY_ALLOWED_HOSTS = ""
+    VERIFY_ALLOW_PRIVATE_ADDRESSES = False
+    MAX_CONTENT_LENGTH = 6_000_000
     # The contact shown on an issuer profile when the structure gave no email (OB 2.0 needs one).
     CONTACT_EMAIL = "contact@jalon.invalid"
     # Only to let ``flask keys rotate`` run after a private key file was lost.

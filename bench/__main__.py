@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import assessments, capture, filler, journey, team_page, world
+from bench import assessments, capture, filler, journey, team_page, verification, world
 from bench import openbadges as badges
 from bench.report import Figure, write
 
@@ -181,10 +181,11 @@ def _recompute_figures(dbs: Databases) -> list[Figure]:
     return figures
 
 
-def openbadges_figures(dbs: Databases, workdir: Path, small: int, large: int) -> list[Figure]:
-    """Issuance, baking and hosted JSON (issue #8), on copies of the small database."""
+def openbadges_figures(
+    dbs: Databases, workdir: Path, url: str, small: int, large: int
+) -> list[Figure]:
+    """Issuance, baking and hosted JSON (issue #8), on ``url``, a copy of the small database."""
     w = dbs.world
-    url = badges.badges_database(workdir, dbs.small_url)
     _log("bulk issuance against bare RSA signatures")
     issued = badges.issuance(w, url)
     _log(f"issuance: {issued['issued_per_s']}/s, signatures {issued['signatures_per_s']}/s")
@@ -236,6 +237,58 @@ def openbadges_figures(dbs: Databases, workdir: Path, small: int, large: int) ->
     ]
 
 
+def verification_figures(
+    dbs: Databases, workdir: Path, issued_url: str, small: int, large: int
+) -> list[Figure]:
+    """Verification (issue #9): against RSA, against the official validator, and with
+    ``small`` then ``large`` revoked assertions; ``issued_url`` holds the issued badges."""
+    w = dbs.world
+    url = verification.verification_database(w, workdir, issued_url)
+    _log("library verification of a signed badge against bare RSA verifications")
+    lib = verification.library(w, url)
+    _log(f"verification: {lib['library_per_s']}/s, RSA {lib['rsa_per_s']}/s")
+    _log("verify_badge against the official validator (in its own interpreter)")
+    versus = verification.against_validator(w, url, workdir)
+    _log(f"verify_badge {versus['ours_per_s']}/s, validator {versus['validator_per_s']}/s")
+    live = badges.assertion_count(issued_url)
+    _log(f"filling copies with {_n(small)} and {_n(large)} revoked assertions")
+    small_url, _, large_url, _ = badges.build_assertion_databases(
+        workdir, issued_url, live + small, live + large, revoked=True
+    )
+    _log("timing verify_badge of live signed badges on both databases")
+    listed = verification.with_revoked(w, small_url, large_url)
+    _log(f"verify_badge: {listed['small_ms']} ms vs {listed['large_ms']} ms")
+    return [
+        Figure(
+            "verification_library_ratio",
+            "Signed badge verification, `openbadges.verify` (documents in memory) ÷ bare "
+            "RSA-2048 verifications",
+            lib.pop("ratio"),
+            "≥",
+            0.3,
+            details=lib,
+        ),
+        Figure(
+            "verification_validator_ratio",
+            "Badge verification (JWS, baked PNG and SVG), `verify_badge` from the database ÷ "
+            "the official validator in-process",
+            versus.pop("ratio"),
+            "≥",
+            100,
+            details=versus,
+        ),
+        Figure(
+            "verification_revoked_time_ratio",
+            f"Signed badge verification time, {_n(listed['revoked_large'])} ÷ "
+            f"{_n(listed['revoked_small'])} revoked assertions listed",
+            listed.pop("ratio"),
+            "≤",
+            1.3,
+            details=listed,
+        ),
+    ]
+
+
 def _capture_figure(
     name: str, clients: str, result: dict[str, Any], observations: int, statements: dict[str, int]
 ) -> Figure:
@@ -262,7 +315,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jalon-bench-") as tmp:
         dbs = build_databases(Path(tmp), args.small, args.large)
         figures = measure(dbs)
-        figures += openbadges_figures(dbs, Path(tmp), args.assertions_small, args.assertions_large)
+        url = badges.badges_database(Path(tmp), dbs.small_url)
+        figures += openbadges_figures(
+            dbs, Path(tmp), url, args.assertions_small, args.assertions_large
+        )
+        figures += verification_figures(
+            dbs, Path(tmp), url, args.assertions_small, args.assertions_large
+        )
     run = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": f"CPython {platform.python_version()}",
@@ -293,6 +352,12 @@ def main(argv: list[str] | None = None) -> int:
         "assertions_small": _n(args.assertions_small),
         "assertions_large": _n(args.assertions_large),
         "json_rounds": badges.JSON_ROUNDS,
+        "revoked_sample": verification.REVOKED_SAMPLE,
+        "library_seconds": verification.LIBRARY_SECONDS,
+        "library_rounds": verification.LIBRARY_ROUNDS,
+        "validator_rounds": verification.VALIDATOR_ROUNDS,
+        "ours_seconds": verification.OURS_SECONDS,
+        "revoked_rounds": verification.REVOKED_ROUNDS,
     }
     write(args.out, figures, run, method)
     for f in figures:

@@ -34,6 +34,7 @@ from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import event, select
 
 from app import openbadges
+from app.domain.badges import STAFF_REVOCATION_REASONS
 from app.extensions import db
 from app.models import Assertion, BadgeClass, Membership, Observation, Proposal
 from app.models.base import utcnow
@@ -57,7 +58,7 @@ JSON_ROUNDS = 300
 JSON_WARMUP = 20
 
 
-def _count_statements(app: Flask, work: Callable[[], Any]) -> int:
+def count_statements(app: Flask, work: Callable[[], Any]) -> int:
     """How many SQL statements ``work()`` runs on the app's engine."""
     seen: list[str] = []
 
@@ -215,7 +216,7 @@ def issuance(world: World, url: str) -> dict[str, Any]:
                     rates[name].append(count / wall)
                     cpu[name].append(used / count)
             last = ids[-1:]
-        statements = _count_statements(
+        statements = count_statements(
             app, lambda: _run_in(app, lambda: _issue_batch(last, issuing))
         )
         with app.app_context():
@@ -346,20 +347,29 @@ _FILL = """
 WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < :count - 1)
 INSERT INTO assertions (
     public_id, structure_id, badge_class_id, proposal_id, worker_id, user_id, signing_key_id,
-    recipient_type, recipient_hash, salt, issued_on, expires_at, evidence, jws, created_at
+    recipient_type, recipient_hash, salt, issued_on, expires_at, evidence, jws, created_at,
+    revoked_at, revocation_reason
 )
 SELECT
     lower(hex(randomblob(16))), s.structure_id, s.badge_class_id, s.proposal_id, s.worker_id,
     s.user_id, s.signing_key_id, s.recipient_type, s.recipient_hash, s.salt,
     strftime('%Y-%m-%d %H:%M:%S', :now, printf('-%d minutes', (seq.n * 37) % 1051200))
         || '.000000',
-    NULL, s.evidence, :jws, :now_full
+    NULL, s.evidence, :jws, :now_full,
+    CASE WHEN :revoked THEN :now_full END,
+    CASE WHEN :revoked THEN {reasons} END
 FROM seq JOIN bench_assertions AS s ON s.k = seq.n % :samples
-"""
+""".format(
+    reasons="CASE seq.n % {} {} END".format(
+        len(STAFF_REVOCATION_REASONS),
+        " ".join(f"WHEN {n} THEN '{r.value}'" for n, r in enumerate(STAFF_REVOCATION_REASONS)),
+    )
+)
 
 
-def _fill_assertions(path: str, total: int) -> int:
-    """Add filler assertions (copies of the issued ones, new ids, one JWS) up to ``total``."""
+def _fill_assertions(path: str, total: int, *, revoked: bool = False) -> int:
+    """Add filler assertions (copies of the issued ones, new ids, one JWS) up to ``total``;
+    with ``revoked``, each withdrawn (now, for one of the staff's reasons)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -385,11 +395,21 @@ def _fill_assertions(path: str, total: int) -> int:
                     "now_full": now + ".000000",
                     "jws": jws,
                     "samples": samples,
+                    "revoked": revoked,
                 },
             )
             conn.execute("COMMIT")
         conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(conn.execute("SELECT count(*) FROM assertions").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def assertion_count(url: str) -> int:
+    """How many assertions the SQLite file at ``url`` holds."""
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
         return int(conn.execute("SELECT count(*) FROM assertions").fetchone()[0])
     finally:
         conn.close()
@@ -425,15 +445,17 @@ def badges_database(workdir: Path, source_url: str) -> str:
 
 
 def build_assertion_databases(
-    workdir: Path, source_url: str, small: int, large: int
+    workdir: Path, source_url: str, small: int, large: int, *, revoked: bool = False
 ) -> tuple[str, int, str, int]:
-    """Copies of ``source_url`` (which holds the issued badges) filled to ``small``, ``large``."""
+    """Copies of ``source_url`` (which holds the issued badges) filled to ``small``, ``large``
+    assertions; with ``revoked``, the filler badges are all withdrawn."""
     source = source_url.removeprefix("sqlite:///")
-    small_path, large_path = workdir / "badges-small.sqlite3", workdir / "badges-large.sqlite3"
+    stem = "badges-revoked" if revoked else "badges"
+    small_path, large_path = workdir / f"{stem}-small.sqlite3", workdir / f"{stem}-large.sqlite3"
     shutil.copyfile(source, small_path)
-    small_count = _fill_assertions(str(small_path), small)
+    small_count = _fill_assertions(str(small_path), small, revoked=revoked)
     shutil.copyfile(small_path, large_path)
-    large_count = _fill_assertions(str(large_path), large)
+    large_count = _fill_assertions(str(large_path), large, revoked=revoked)
     return f"sqlite:///{small_path}", small_count, f"sqlite:///{large_path}", large_count
 
 
@@ -462,7 +484,7 @@ def assertion_json(world: World, small_url: str, large_url: str) -> dict[str, An
                 _get_json(clients[side], assertion_id)
                 times[side].append(time.perf_counter() - started)
         statements = [
-            _count_statements(app, lambda c=c, i=i[0]: _get_json(c, i))
+            count_statements(app, lambda c=c, i=i[0]: _get_json(c, i))
             for app, c, i in zip(apps, clients, ids, strict=True)
         ]
     finally:

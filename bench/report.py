@@ -127,7 +127,46 @@ The absolute numbers in the context column are there to read the ratios, not goa
   from the rows, ETag) for a different random badge each time, alternating between the two
   databases ({json_rounds} requests each after a warm-up); median(large) ÷ median(small).
 
-Run with `make bench` (not part of `make test`; no test is timed). Database: SQLite only.
+- **Verification ÷ RSA.** A copy of the issuance database in which {revoked_sample} badges
+  are withdrawn through `services.revocations.revoke`, so that the issuer's revocation list
+  is not empty. One of its signed badges (the JWS as issued) is verified by
+  `app.openbadges.verify` with a fetch that returns the documents already built (BadgeClass,
+  Issuer, CryptographicKey, RevocationList, made once by `LocalResolver.fetch`) from a dict:
+  every check runs (JWS parsed and RS256-verified with the key's PEM, each document checked,
+  key owner and revocation, the list looked through, dates). The baseline is one bare
+  RSA-2048 PKCS#1 v1.5 SHA-256 verification (`cryptography`) of the same signing input with
+  the same public key, already loaded. Each side's count per round is fixed first so that it
+  lasts about {library_seconds:g} s; {library_rounds} rounds in turn; both run on one thread
+  of this process, so the figure is the median of per-round ratios of verifications per CPU
+  second (the wall-clock ratio is in the context).
+- **`verify_badge` ÷ the official validator.** Three live badges of that database (recipient
+  by email, telephone and identity URL), each in five forms: its JWS and its baked PNG and
+  SVG downloads, hosted and signed (`badge.png`, `badge.png?variante=signee`, …), fetched
+  once: 15 inputs. Jalon's side is `services.verification.verify_badge`, the code path of
+  `flask badges verify` and of an employer's check: this instance's documents and
+  revocations resolved from the database by `LocalResolver`, one new session per
+  verification. The other side is badgecheck 1.2.0 (`.venv-badgecheck`, `make validator`),
+  started once in a subprocess (`bench/validator_rounds.py`, with the offline shims of
+  `tests/conformance/badgecheck_runner.py`): it is served the same public documents, as the
+  app answers badgecheck's `Accept` header, from an in-memory dict at its `requests` adapter
+  (no HTTP server; the OB v2 context from badgecheck's own copy), and it times its own
+  `verify()` calls in its interpreter, start-up and imports excluded. Every input must be
+  valid on both sides before timing starts (no recipient given to either).
+  {validator_rounds} rounds in turn: one pass over the 15 inputs in the validator, and on our
+  side enough passes to last about {ours_seconds:g} s. Each side is one single-threaded
+  process, so the figure is the median of per-round ratios of verifications per CPU second
+  of each (the wall-clock ratio is in the context).
+- **Verification with revoked badges listed.** The issuance database copied and filled by
+  SQL as for the hosted JSON figure, but with every filler assertion withdrawn (`revoked_at`
+  set, one of the staff's reasons): {assertions_small} revoked assertions beside the live
+  badges, and a copy of that filled to {assertions_large}; `ANALYZE` after filling.
+  `verify_badge` on the JWS of a random live badge (new session each time, whole call, wall
+  time), alternating between the two databases ({revoked_rounds} calls each after a
+  warm-up); median(large) ÷ median(small). Its revocation check is
+  `LocalResolver.revocation`, one indexed lookup of the assertion, not a read of the list.
+
+Run with `make bench` (not part of `make test`; no test is timed; it builds the validator's
+virtualenv first). Database: SQLite only.
 """
 
 
@@ -186,8 +225,34 @@ def _openbadges_context(d: dict[str, Any]) -> str:
     )
 
 
+def _verification_context(d: dict[str, Any]) -> str:
+    if "library_per_s" in d:
+        return (
+            f"{_n(round(d['library_per_s']))} verifications/s vs {_n(round(d['rsa_per_s']))} "
+            f"RSA verifications/s (CPU {d['cpu_us_library']:g} vs {d['cpu_us_rsa']:g} µs each; "
+            f"wall-clock ratio {_value(d['wall_ratio'])}); JWS {d['jws_bytes']} bytes, "
+            f"{d['documents']} documents in memory, revocation list of "
+            f"{d['revocation_list_entries']} entries"
+        )
+    if "validator_per_s" in d:
+        return (
+            f"`verify_badge` {d['ours_per_s']:g}/s, validator {d['validator_per_s']:g}/s (CPU "
+            f"{d['cpu_ms_ours']:g} vs {d['cpu_ms_validator']:g} ms each; wall-clock ratio "
+            f"{_value(d['wall_ratio'])}); {len(d['inputs'])} inputs; "
+            f"{d['statements_jws']} SQL statements to verify a JWS"
+        )
+    return (
+        f"{d['small_ms']:g} ms at {_n(d['revoked_small'])} vs {d['large_ms']:g} ms at "
+        f"{_n(d['revoked_large'])} revoked ({_n(d['small_db_mb'])} vs "
+        f"{_n(d['large_db_mb'])} MB files); {d['statements_small']} vs "
+        f"{d['statements_large']} SQL statements per verification"
+    )
+
+
 def _context(figure: Figure) -> str:
     d = figure.details
+    if {"library_per_s", "validator_per_s", "revoked_small"} & d.keys():
+        return _verification_context(d)
     if {"issued_per_s", "jalon_per_s", "assertions_small"} & d.keys():
         return _openbadges_context(d)
     if "worker_observations" in d or "recompute_s" in d:

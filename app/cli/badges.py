@@ -113,7 +113,7 @@ def verify(source: str, recipient: str | None, as_json: bool, offline: bool) -> 
         given,
         issuing=service.Issuing.from_config(current_app.config),
         now=utcnow(),
-        recipient=recipient,
+        recipient=(recipient or "").strip() or None,
         country=current_app.config["DEFAULT_COUNTRY"],
         remote=None if offline else verification.http_fetch,
     )

@@ -17,7 +17,7 @@ from app.models.assessments import (
     Proposal,
 )
 from app.models.audit import AuditEvent
-from app.models.badges import Assertion, BadgeClass
+from app.models.badges import Assertion, BadgeClass, BadgeVerification
 from app.models.base import Base
 from app.models.keys import SigningKey
 from app.models.observations import (
@@ -49,6 +49,7 @@ from app.models.tokens import ApiToken
 __all__ = [
     "Assertion",
     "BadgeClass",
+    "BadgeVerification",
     "AssessmentState",
     "BadgeTemplate",
     "DecisionNote",

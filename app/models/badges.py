@@ -87,3 +87,16 @@ class Assertion(Base):
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "valid"
+
+
+class BadgeVerification(Base):
+    """One verification of one of our badges: the badge and the month, nothing about who
+    checked it (VER-06). Append-only, like the staff-read log: one of the writes a GET may
+    make."""
+
+    __tablename__ = "badge_verifications"
+    __table_args__ = (Index("ix_badge_verifications_assertion_month", "assertion_id", "month"),)
+
+    id: Mapped[intpk]
+    assertion_id: Mapped[int] = mapped_column(ForeignKey("assertions.id"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-11"

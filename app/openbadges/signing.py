@@ -14,12 +14,16 @@ JSON object, and only ``OpenBadgesError`` subclasses escape from bad input.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from functools import lru_cache
 from typing import Any
 
 import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt.api_jws import PyJWS
 
 from app.openbadges.errors import JwsFormatError, SignatureError
@@ -40,6 +44,8 @@ MAX_JWS_BYTES = 1_000_000
 _BASE64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 _jws = PyJWS(algorithms=[ALGORITHM], options={"enforce_minimum_key_length": True})
+#: RS256 keys shorter than this are refused (as PyJWT does when signing).
+MIN_KEY_SIZE = 2048
 
 
 def _private_key(key: Any) -> rsa.RSAPrivateKey:
@@ -59,11 +65,17 @@ def _public_key(key: Any) -> rsa.RSAPublicKey:
     if isinstance(key, rsa.RSAPrivateKey):
         return key.public_key()
     if isinstance(key, str | bytes):
-        try:
-            return load_public_key(key)
-        except (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm) as exc:
-            raise SignatureError(f"unusable public key: {exc}") from exc
+        return _load_pem(key)
     raise SignatureError(f"an RSA public key is required, not {type(key).__name__}")
+
+
+@lru_cache(maxsize=256)
+def _load_pem(pem: str | bytes) -> rsa.RSAPublicKey:
+    """A PEM public key, parsed once (a verifier meets the same few keys again and again)."""
+    try:
+        return load_public_key(pem)
+    except (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm) as exc:
+        raise SignatureError(f"unusable public key: {exc}") from exc
 
 
 def _refuse_constant(name: str) -> Any:
@@ -107,22 +119,35 @@ def _segments(jws: Any) -> bytes:
     return data
 
 
-def _read(jws: Any) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
-    """Decode ``jws`` without verifying it: (ASCII bytes, header, payload)."""
-    data = _segments(jws)
+def _b64decode(part: bytes, name: str) -> bytes:
+    """Decode one unpadded base64url segment (its alphabet was checked by ``_segments``)."""
+    if len(part) % 4 == 1:
+        raise JwsFormatError(f"the JWS {name} segment has an impossible length (cut short?)")
     try:
-        parts = _jws.decode_complete(data, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise JwsFormatError(f"malformed JWS: {exc}") from exc
-    header = parts["header"]
+        return base64.urlsafe_b64decode(part + b"=" * (-len(part) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise JwsFormatError(f"the JWS {name} segment is not base64url: {exc}") from exc
+
+
+def _read(jws: Any) -> tuple[bytes, dict[str, Any], dict[str, Any], bytes]:
+    """Decode ``jws`` without verifying it: (signing input, header, payload, signature).
+
+    Decoding is done once, here; ``verify`` then checks the RSA signature of the signing
+    input directly (PyJWT signs; reading needs no second decode).
+    """
+    data = _segments(jws)
+    header_b64, payload_b64, signature_b64 = data.split(b".")
+    header = _json_object(_b64decode(header_b64, "header"), "header")
     if "crit" in header or "b64" in header:
         raise JwsFormatError("JWS header extensions (crit, b64) are not accepted")
     alg = header.get("alg")
     if alg != ALGORITHM:
         raise SignatureError(f"JWS algorithm {alg!r} refused: only {ALGORITHM} is accepted")
-    if not parts["signature"]:
+    signature = _b64decode(signature_b64, "signature")
+    if not signature:
         raise JwsFormatError("the JWS signature segment is empty")
-    return data, header, _json_object(parts["payload"], "payload")
+    payload = _json_object(_b64decode(payload_b64, "payload"), "payload")
+    return header_b64 + b"." + payload_b64, header, payload, signature
 
 
 def sign(assertion: dict[str, Any], private_key: Any) -> str:
@@ -151,7 +176,7 @@ def parse(jws: str) -> tuple[dict[str, Any], dict[str, Any]]:
     Use it to find the assertion and its ``verification.creator`` key before ``verify``.
     Raise ``JwsFormatError`` for malformed input and ``SignatureError`` for another algorithm.
     """
-    _, header, payload = _read(jws)
+    _, header, payload, _ = _read(jws)
     return header, payload
 
 
@@ -162,12 +187,12 @@ def verify(jws: str, public_key: Any) -> dict[str, Any]:
     signature does not match (tampered payload, another key) and ``JwsFormatError`` when the
     JWS is malformed.
     """
-    data, _, payload = _read(jws)
+    signing_input, _, payload, signature = _read(jws)
     key = _public_key(public_key)
+    if key.key_size < MIN_KEY_SIZE:
+        raise SignatureError(f"the key is too short ({key.key_size} bits, {MIN_KEY_SIZE} at least)")
     try:
-        _jws.decode_complete(data, key, algorithms=[ALGORITHM])
-    except jwt.InvalidSignatureError as exc:
+        key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature as exc:
         raise SignatureError("the JWS signature does not match this public key") from exc
-    except jwt.PyJWTError as exc:
-        raise SignatureError(f"the JWS does not verify: {exc}") from exc
     return payload

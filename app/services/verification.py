@@ -9,10 +9,13 @@ over HTTP(S) only when the caller allows it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import socket
+import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +23,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import openbadges
+from app.domain.verification import Outcome, Status, outcome
+from app.models import Assertion, BadgeVerification
 from app.openbadges import FetchError, RevocationStatus, Verification
 from app.queries import badges as queries
 from app.services import badges
@@ -36,7 +41,9 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
 MAX_REMOTE_BYTES = 1_000_000
 
 
-def http_fetch(url: str, *, timeout: float = 5.0) -> dict[str, Any]:
+def http_fetch(
+    url: str, *, timeout: float = 5.0, opener: urllib.request.OpenerDirector | None = None
+) -> dict[str, Any]:
     """GET a badge document over HTTP(S) as JSON-LD (another issuer's), size-capped."""
     if not url.startswith(("https://", "http://")):
         raise FetchError(f"not an http(s) URL: {url}")
@@ -44,7 +51,8 @@ def http_fetch(url: str, *, timeout: float = 5.0) -> dict[str, Any]:
         url, headers={"Accept": "application/ld+json, application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        open_url = opener.open if opener is not None else urllib.request.urlopen
+        with open_url(request, timeout=timeout) as response:
             body = response.read(MAX_REMOTE_BYTES + 1)
     except OSError as error:
         raise FetchError(f"could not fetch {url}: {error}") from error
@@ -59,6 +67,57 @@ def http_fetch(url: str, *, timeout: float = 5.0) -> dict[str, Any]:
     return document
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead anywhere (a private address): refuse it."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        raise FetchError(f"redirection refused: {req.full_url} -> {newurl}")
+
+
+def guarded_fetch(
+    *,
+    allowed_hosts: Collection[str],
+    allow_private: bool = False,
+    timeout: float = 5.0,
+) -> Callable[[str], dict[str, Any]]:
+    """A fetch for other issuers' badges (VER-07): only hosts of ``allowed_hosts``, only
+    public addresses (unless ``allow_private``, in development), no redirects, time and
+    size limits. Anything else raises ``FetchError``."""
+    allowed = {h.strip().lower() for h in allowed_hosts if h.strip()}
+    opener = urllib.request.build_opener(_NoRedirects)
+
+    def fetch(url: str) -> dict[str, Any]:
+        try:
+            return _fetch(url)
+        except HostNotAllowed as error:
+            fetch.refused.append(str(error))  # type: ignore[attr-defined]
+            raise
+
+    def _fetch(url: str) -> dict[str, Any]:
+        parts = urllib.parse.urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            raise FetchError(f"not an http(s) URL: {url}")
+        if host not in allowed:
+            raise HostNotAllowed(f"host not on the allow-list: {host}")
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        except OSError as error:
+            raise FetchError(f"cannot resolve {host}") from error
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0])
+            if not allow_private and not address.is_global:
+                raise HostNotAllowed(f"{host} resolves to a non-public address")
+        return http_fetch(url, timeout=timeout, opener=opener)
+
+    fetch.refused = []  # type: ignore[attr-defined]  # hosts refused, for the page to say so
+    return fetch
+
+
+class HostNotAllowed(FetchError):
+    """A URL whose host is not allowed (VER-07)."""
+
+
 @dataclass
 class LocalResolver:
     """Answers this instance's public URLs from the database, like the public blueprint."""
@@ -69,10 +128,12 @@ class LocalResolver:
     remote: Callable[[str], dict[str, Any]] | None = None
 
     def _local_path(self, url: str) -> str | None:
-        base = self.urls.base
-        if url.startswith(base + "/"):
-            return url[len(base) :].split("?", 1)[0].split("#", 1)[0]
-        return None
+        """The path of ``url`` when it is on this instance (scheme and host in any case)."""
+        base, parts = urllib.parse.urlsplit(self.urls.base), urllib.parse.urlsplit(url)
+        same = (parts.scheme.lower(), parts.netloc.lower()) == (base.scheme, base.netloc.lower())
+        if not same or not parts.path.startswith(base.path + "/"):
+            return None
+        return parts.path[len(base.path) :]
 
     def fetch(self, url: str) -> dict[str, Any]:
         path = self._local_path(url)
@@ -142,3 +203,116 @@ def verify_badge(
         recipient=recipient,
         country=country,
     )
+
+
+# -- The employer's verification (issue #11) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the result page shows of a badge: only facts its issuer published (VER-05)."""
+
+    name: str
+    description: str
+    criteria: str | None
+    image_url: str | None
+    evidence: str | None
+    issuer_name: str
+    issuer_url: str | None
+    issuer_email: str | None
+    issued_on: str | None
+    expires: str | None
+    revocation_reason: str | None
+    hosted_url: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    verification: Verification
+    outcome: Outcome
+    shown: Shown | None
+    #: The badge when it is one of ours (to count the verification).
+    assertion: Assertion | None
+    #: The issuer's reason when the signing key was declared compromised.
+    key_revoked: str | None = None
+
+
+def _text(document: dict[str, Any] | None, key: str) -> str | None:
+    value = (document or {}).get(key)
+    return value if isinstance(value, str) else None
+
+
+def _shown(result: Verification, urls: PublicUrls, ours: Assertion | None) -> Shown | None:
+    """Only a badge whose issuer is proven is described; a forged one shows nothing."""
+    if result.assertion is None or result.badge_class is None or result.issuer is None:
+        return None
+    assertion, badge_class, issuer = result.assertion, result.badge_class, result.issuer
+    evidence = assertion.get("evidence")
+    if isinstance(evidence, list):
+        evidence = evidence[0] if evidence else None
+    criteria = badge_class.get("criteria")
+    image = _text(badge_class, "image")
+    return Shown(
+        name=_text(badge_class, "name") or "",
+        description=_text(badge_class, "description") or "",
+        criteria=_text(criteria, "narrative") if isinstance(criteria, dict) else None,
+        # Images are shown only from this instance (no request to another site).
+        image_url=image if ours is not None and image and image.startswith(urls.base) else None,
+        evidence=_text(evidence, "narrative") if isinstance(evidence, dict) else None,
+        issuer_name=_text(issuer, "name") or "",
+        issuer_url=_text(issuer, "url"),
+        issuer_email=_text(issuer, "email"),
+        issued_on=_text(assertion, "issuedOn"),
+        expires=_text(assertion, "expires"),
+        revocation_reason=result.revocation.reason if result.revocation else None,
+        hosted_url=_text(assertion, "id"),
+    )
+
+
+def _ours(session: Session, urls: PublicUrls, result: Verification) -> Assertion | None:
+    url = _text(result.assertion, "id") or ""
+    match = re.fullmatch(rf"{re.escape(urls.base)}/badges/{_PID}", url)
+    return queries.assertion_by_public_id(session, match.group(1)) if match else None
+
+
+def check(
+    session: Session,
+    source: str | bytes,
+    *,
+    issuing: badges.Issuing,
+    now: datetime,
+    recipient: str | None,
+    country: str,
+    remote: Callable[[str], dict[str, Any]] | None,
+) -> Report:
+    """Verify for an employer: status, what was checked, and what the badge says."""
+    result = verify_badge(
+        session,
+        source,
+        issuing=issuing,
+        now=now,
+        recipient=recipient or None,
+        country=country,
+        remote=remote,
+    )
+    found = outcome([(c.code, c.ok) for c in result.checks])
+    # Only an authentic badge is described and counted: a forgery naming one of our badges
+    # must neither borrow its words nor add to its count. A badge signed with a compromised
+    # key is not described either (whoever holds the key could have written it).
+    key_ok = all(c.ok for c in result.checks if c.code == "key_not_revoked")
+    trusted = found.status in (Status.VALID, Status.EXPIRED, Status.REVOKED) and key_ok
+    ours = _ours(session, issuing.urls, result) if trusted else None
+    shown = _shown(result, issuing.urls, ours) if trusted else None
+    reason = None if key_ok else _text(result.key, "revocationReason")
+    return Report(
+        verification=result, outcome=found, shown=shown, assertion=ours, key_revoked=reason
+    )
+
+
+def count(session: Session, report: Report, now: datetime) -> None:
+    """Count one verification of one of our badges: the badge and the month, nothing else."""
+    if report.assertion is not None:
+        session.add(
+            BadgeVerification(assertion_id=report.assertion.id, month=now.strftime("%Y-%m"))
+        )
+        session.flush()

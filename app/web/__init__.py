@@ -13,7 +13,7 @@ from app.extensions import db, login_manager
 from app.web.access import check_table, enforce_access
 from app.web.errors import register_errors
 from app.web.i18n import LANGUAGE_NAMES, localized
-from app.web.timez import format_local, format_local_day
+from app.web.timez import format_iso_day, format_local, format_local_day
 from app.web.utils import PublicIdConverter
 
 CSP = (
@@ -39,6 +39,7 @@ def register_web(app: Flask) -> None:
         progress,
         referentials,
         staff,
+        verify,
     )
 
     app.url_map.converters["pid"] = PublicIdConverter
@@ -54,6 +55,7 @@ def register_web(app: Flask) -> None:
         progress,
         assessments,
         openbadges,
+        verify,
     ):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, which browsers never send on their own.
@@ -84,6 +86,7 @@ def register_web(app: Flask) -> None:
     )
     app.jinja_env.filters["local_dt"] = format_local
     app.jinja_env.filters["local_day"] = format_local_day
+    app.jinja_env.filters["iso_day"] = format_iso_day
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -114,7 +117,9 @@ def _role_title(structure: Any, role: Any) -> str:
 
 
 #: GET pages that append to the staff-read log (PRIV-11), so they take the write lock.
-GET_THAT_LOG_READS = frozenset({"progress.journey", "progress.reviews", "staff.worker"})
+GET_THAT_LOG_READS = frozenset(
+    {"progress.journey", "progress.reviews", "staff.worker", "verify.index", "api.verify"}
+)
 
 
 def _has_nul(value: Any) -> bool:
@@ -170,7 +175,7 @@ class WriteDuringGet(RuntimeError):
 
 
 #: The only tables a GET may append to (STYLE §7): verification counts, staff-read log.
-GET_APPEND_ONLY_TABLES: frozenset[str] = frozenset({"file_read_logs"})
+GET_APPEND_ONLY_TABLES: frozenset[str] = frozenset({"file_read_logs", "badge_verifications"})
 
 
 def _guard_get_writes(engine: Any) -> None:

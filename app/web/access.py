@@ -79,6 +79,11 @@ RULES: dict[str, Rule] = {
     "openbadges.assertion_jws": PUBLIC,
     "openbadges.baked_png": PUBLIC,
     "openbadges.baked_svg": PUBLIC,
+    # The employer's verification: no account (VER-01).
+    "verify.index": PUBLIC,
+    "verify.upload": PUBLIC,
+    "api.verify": PUBLIC,
+    "api.verify_file": PUBLIC,
     "me.index": PERSON,
     "me.activity": PERSON,
     "me.secret": PERSON,

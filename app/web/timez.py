@@ -29,6 +29,19 @@ def local_input_value(value: datetime, timezone: str) -> str:
     return local.strftime("%Y-%m-%dT%H:%M")
 
 
+def format_iso_day(value: str | None) -> str:
+    """« 23 novembre 2026 » from an ISO 8601 timestamp (as in a badge's JSON)."""
+    from flask_babel import format_date
+
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return format_date(moment.date(), "long")
+
+
 def format_local_day(value: datetime | None, timezone: str) -> str:
     """« 23 novembre 2026 »: the day in the structure's time zone, in the page's language."""
     from flask_babel import format_date

@@ -71,14 +71,25 @@ def test_paths_and_api_routes_match_both_ways(app):
     assert len(routes) >= 5  # the walk did find the API
 
 
+#: Operations anyone may call: the document itself, and badge verification (VER-01).
+PUBLIC_PATHS = {"/openapi.json", "/verify"}
+
+
 def test_every_operation_documents_its_errors_and_security():
     spec = load_spec()
     for path, item in spec["paths"].items():
         for method, operation in item.items():
-            if method not in HTTP_METHODS or path == "/openapi.json":
+            if method not in HTTP_METHODS or path in PUBLIC_PATHS:
                 continue
             assert {"400", "401", "403", "404"} <= set(operation["responses"]), (path, method)
             assert "security" not in operation, "every data operation needs the bearer token"
+
+
+def test_verification_needs_no_token_and_documents_bad_input_and_throttling():
+    spec = load_spec()
+    for method, operation in spec["paths"]["/verify"].items():
+        assert operation["security"] == [], method
+        assert {"200", "400", "429"} <= set(operation["responses"]), method
 
 
 # --- Schemathesis against the live server ---------------------------------------------

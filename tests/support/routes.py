@@ -297,6 +297,7 @@ POST_BODIES: dict[str, Callable[[Session], dict[str, Any]]] = {
 #: Query strings a GET needs to show its page to a rightful user (``?w=…`` and the like).
 QUERY_ARGS: dict[str, Callable[[Session], dict[str, Any]]] = {
     "observations.capture": lambda s: {"w": [b_member(s, "b.salarie").public_id]},
+    "api.verify": lambda s: {"badge": f"http://localhost/badges/{b_row('Assertion')(s)}"},
 }
 
 

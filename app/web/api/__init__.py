@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.web.api import observations, spec  # noqa: E402,F401  (routes register on bp)
+from app.web.api import observations, spec, verify  # noqa: E402,F401  (routes register on bp)
