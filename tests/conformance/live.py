@@ -14,6 +14,7 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from app.models import Assertion, Membership, Structure
-from app.services import badge_templates, decisions
+from app.services import badge_templates, decisions, demo
 from app.services.badges import Issuing
 
 JSON_LD = "application/ld+json"
@@ -125,3 +126,50 @@ def issue_manual(
         issuing=issuing,
         expires_at=expires_at,
     )
+
+
+@dataclass(frozen=True)
+class Badge:
+    """An issued badge as a verifier sees it."""
+
+    url: str  # the hosted assertion's id
+    identity: str  # its recipient's normalised identity
+    jws: str
+
+    def key_url(self) -> str:
+        return jws_payload(self.jws)["verification"]["creator"]
+
+
+#: The demo recipients' identities, normalised as at issuance.
+IDENTITIES = {"email": "lea.petit@exemple.fr", "telephone": "+33612345678"}
+
+
+def described(assertion: Assertion, base: str) -> Badge:
+    """What a verifier is given of ``assertion``: its address, its holder, its JWS."""
+    identity = IDENTITIES.get(
+        assertion.recipient_type, f"{base}/profils/{assertion.user.identity_id}"
+    )
+    return Badge(url=f"{base}/badges/{assertion.public_id}", identity=identity, jws=assertion.jws)
+
+
+def demo_issuer(session: Session, issuing: Issuing, now: datetime) -> Callable[..., Assertion]:
+    """Issue in the demo structure: sophie proposes, nadia approves, level 3."""
+    structure = structure_named(session, demo.DEMO_STRUCTURE)
+
+    def issue(
+        worker: str, template: str, when: datetime = now, expires_at: datetime | None = None
+    ) -> Assertion:
+        return issue_manual(
+            session,
+            structure,
+            author="sophie.cip",
+            validator="nadia.validatrice",
+            worker=worker,
+            template=template,
+            level=3,
+            issuing=issuing,
+            now=when,
+            expires_at=expires_at,
+        )
+
+    return issue

@@ -21,11 +21,14 @@ from flask import Flask
 from app.extensions import db
 from app.models import Assertion
 from app.openbadges import jsonld
-from app.services import demo, keys
+from app.services import keys
 from app.services.badges import Issuing
 from tests.conformance.conftest import Badgecheck
 from tests.conformance.live import (
+    Badge,
     b64url,
+    demo_issuer,
+    described,
     download,
     get,
     get_json,
@@ -42,18 +45,6 @@ RECIPIENTS = ["email", "telephone", "url"]
 
 
 @dataclass(frozen=True)
-class Badge:
-    """An issued badge as the validator sees it."""
-
-    url: str  # the hosted assertion's id
-    identity: str  # its recipient's normalised identity
-    jws: str
-
-    def key_url(self) -> str:
-        return jws_payload(self.jws)["verification"]["creator"]
-
-
-@dataclass(frozen=True)
 class LiveJalon:
     base: str
     badges: dict[str, Badge]
@@ -64,24 +55,8 @@ def issue_badges(app: Flask, base: str) -> dict[str, Badge]:
     now = datetime.now(UTC) - timedelta(minutes=1)
     issuing = Issuing.from_config(app.config)
     session = db.session
-    a = structure_named(session, demo.DEMO_STRUCTURE)
+    in_a = demo_issuer(session, issuing, now)
     b = structure_named(session, world.B_NAME)
-
-    def in_a(
-        worker: str, template: str, when: datetime = now, expires_at: datetime | None = None
-    ) -> Assertion:
-        return issue_manual(
-            session,
-            a,
-            author="sophie.cip",
-            validator="nadia.validatrice",
-            worker=worker,
-            template=template,
-            level=3,
-            issuing=issuing,
-            now=when,
-            expires_at=expires_at,
-        )
 
     def in_b(template: str, when: datetime) -> Assertion:
         return issue_manual(
@@ -114,20 +89,7 @@ def issue_badges(app: Flask, base: str) -> dict[str, Badge]:
         key_size=issuing.key_size,
     )
     issued["after_rotation"] = in_b("s-adapter", now)
-    identities = {
-        "email": "lea.petit@exemple.fr",
-        "telephone": "+33612345678",
-    }
-    badges = {
-        name: Badge(
-            url=f"{base}/badges/{assertion.public_id}",
-            identity=identities.get(
-                assertion.recipient_type, f"{base}/profils/{assertion.user.identity_id}"
-            ),
-            jws=assertion.jws,
-        )
-        for name, assertion in issued.items()
-    }
+    badges = {name: described(assertion, base) for name, assertion in issued.items()}
     session.commit()
     return badges
 

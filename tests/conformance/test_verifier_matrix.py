@@ -36,18 +36,19 @@ from flask import Flask
 from app import openbadges
 from app.domain.badges import RevocationReason
 from app.extensions import db
-from app.models import Assertion
 from app.openbadges import documents, signing
 from app.openbadges.verifier import MAX_BYTES
 from app.services import demo, keys, revocations, verification
 from app.services.badges import Issuing
 from tests.conformance.conftest import Badgecheck
 from tests.conformance.live import (
+    Badge,
     b64url,
+    demo_issuer,
+    described,
     download,
     get,
     get_json,
-    issue_manual,
     jws_payload,
     serve,
     structure_named,
@@ -64,15 +65,6 @@ STATUS_CHECKS = ["not_revoked", "not_expired", "issued_in_past", "recipient"]
 
 
 @dataclass(frozen=True)
-class Badge:
-    """An issued badge as a verifier sees it."""
-
-    url: str  # the hosted assertion's id
-    identity: str  # its recipient's normalised identity
-    jws: str
-
-
-@dataclass(frozen=True)
 class LiveJalon:
     app: Flask
     base: str
@@ -85,23 +77,7 @@ def issue_badges(app: Flask, base: str, now: datetime) -> dict[str, Badge]:
     """Issue the module's badges in structure A, revoke two of them, commit."""
     issuing = Issuing.from_config(app.config)
     session = db.session
-    a = structure_named(session, demo.DEMO_STRUCTURE)
-
-    def in_a(
-        worker: str, template: str, when: datetime = now, expires_at: datetime | None = None
-    ) -> Assertion:
-        return issue_manual(
-            session,
-            a,
-            author="sophie.cip",
-            validator="nadia.validatrice",
-            worker=worker,
-            template=template,
-            level=3,
-            issuing=issuing,
-            now=when,
-            expires_at=expires_at,
-        )
+    in_a = demo_issuer(session, issuing, now)
 
     issued = {
         "email": in_a("lea", "organiser"),
@@ -119,17 +95,7 @@ def issue_badges(app: Flask, base: str, now: datetime) -> dict[str, Badge]:
     revocations.revoke(
         session, issued["revoked_too"], reason=RevocationReason.WORKER_REQUEST, now=now
     )
-    identities = {"email": "lea.petit@exemple.fr", "telephone": "+33612345678"}
-    badges = {
-        name: Badge(
-            url=f"{base}/badges/{assertion.public_id}",
-            identity=identities.get(
-                assertion.recipient_type, f"{base}/profils/{assertion.user.identity_id}"
-            ),
-            jws=assertion.jws,
-        )
-        for name, assertion in issued.items()
-    }
+    badges = {name: described(assertion, base) for name, assertion in issued.items()}
     session.commit()
     return badges
 
