@@ -28,7 +28,8 @@ from app.domain.badges import MONTHS_FR, REVOCATION_WORDING, RevocationReason
 from app.extensions import db
 from app.models import Assertion, SigningKey, Structure, User
 from app.services import badges, keys
-from app.services.demo import DEMO_SITUATION_NAMES, DEMO_STRUCTURE, PEOPLE
+from app.services.demo import DEMO_STRUCTURE, PEOPLE
+from app.services.demo_badges import DEMO_SITUATION_NAMES
 from tests.services.test_badges import assert_opaque_ids, public_urls_in
 from tests.support.world import BASE_URL, NOW
 
