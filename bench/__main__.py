@@ -240,8 +240,9 @@ def openbadges_figures(
 def verification_figures(
     dbs: Databases, workdir: Path, issued_url: str, small: int, large: int
 ) -> list[Figure]:
-    """Verification (issue #9): against RSA, against the official validator, and with
-    ``small`` then ``large`` revoked assertions; ``issued_url`` holds the issued badges."""
+    """Verification (issues #9, #11): against RSA, against the official validator, the
+    employer's page against the library, and with ``small`` then ``large`` revoked
+    assertions; ``issued_url`` holds the issued badges."""
     w = dbs.world
     url = verification.verification_database(w, workdir, issued_url)
     _log("library verification of a signed badge against bare RSA verifications")
@@ -250,6 +251,9 @@ def verification_figures(
     _log("verify_badge against the official validator (in its own interpreter)")
     versus = verification.against_validator(w, url, workdir)
     _log(f"verify_badge {versus['ours_per_s']}/s, validator {versus['validator_per_s']}/s")
+    _log("POST /verifier with a baked PNG against verify_badge of the same bytes")
+    shown = verification.page(w, url)
+    _log(f"/verifier {shown['page_per_s']}/s, verify_badge {shown['verify_badge_per_s']}/s")
     live = badges.assertion_count(issued_url)
     _log(f"filling copies with {_n(small)} and {_n(large)} revoked assertions")
     small_url, _, large_url, _ = badges.build_assertion_databases(
@@ -276,6 +280,15 @@ def verification_figures(
             "≥",
             100,
             details=versus,
+        ),
+        Figure(
+            "verification_page_ratio",
+            "Employer's page, `POST /verifier` with a baked PNG (verification counted and "
+            "committed) ÷ `verify_badge` of the same PNG",
+            shown.pop("ratio"),
+            "≥",
+            0.3,
+            details=shown,
         ),
         Figure(
             "verification_revoked_time_ratio",
@@ -358,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         "validator_rounds": verification.VALIDATOR_ROUNDS,
         "ours_seconds": verification.OURS_SECONDS,
         "revoked_rounds": verification.REVOKED_ROUNDS,
+        "verifier_rounds": verification.PAGE_ROUNDS,
+        "verifier_seconds": verification.PAGE_SECONDS,
     }
     write(args.out, figures, run, method)
     for f in figures:

@@ -156,6 +156,20 @@ The absolute numbers in the context column are there to read the ratios, not goa
   side enough passes to last about {ours_seconds:g} s. Each side is one single-threaded
   process, so the figure is the median of per-round ratios of verifications per CPU second
   of each (the wall-clock ratio is in the context).
+- **Employer's page ÷ `verify_badge`.** The baked PNG download of one live badge of that
+  database (`/badges/<id>/badge.png`, the hosted variant, recipient by email), fetched once.
+  `POST /verifier` with that file as `fichier` (multipart, in-process test client, whole
+  request: form read, the upload recognised as a baked PNG, `services.verification.check`,
+  the page rendered), in an app of its own with the form's CSRF check and the rate limit
+  off (`WTF_CSRF_ENABLED` and `RATELIMIT_ENABLED` false). Each POST also counts the
+  verification: one `badge_verifications` row (badge and month) added and committed, a
+  write to the SQLite file on every answer, which is part of the page's real cost and is
+  kept in. The baseline is `verify_badge` on the same PNG bytes, in an app context of the
+  same app and database, one new session per call. Every answer must say « Valide » and
+  one POST must add exactly one row before timing starts. Each side's count per round is
+  fixed first so that it lasts about {verifier_seconds:g} s; {verifier_rounds} rounds in
+  turn; the figure is the median of per-round ratios of answers per second (wall time,
+  since the commit waits on the disk; the CPU-time ratio is in the context).
 - **Verification with revoked badges listed.** The issuance database copied and filled by
   SQL as for the hosted JSON figure, but with every filler assertion withdrawn (`revoked_at`
   set, one of the staff's reasons): {assertions_small} revoked assertions beside the live
@@ -226,6 +240,15 @@ def _openbadges_context(d: dict[str, Any]) -> str:
 
 
 def _verification_context(d: dict[str, Any]) -> str:
+    if "page_per_s" in d:
+        return (
+            f"`/verifier` {d['page_per_s']:g} answers/s, `verify_badge` "
+            f"{d['verify_badge_per_s']:g}/s (CPU {d['cpu_ms_page']:g} vs "
+            f"{d['cpu_ms_verify_badge']:g} ms each; CPU ratio {_value(d['cpu_ratio'])}); "
+            f"{d['statements_page']} vs {d['statements_verify_badge']} SQL statements; "
+            f"{d['variant']} baked PNG, {_n(d['png_bytes'])} bytes; "
+            f"{_n(d['verifications_counted'])} verifications counted"
+        )
     if "library_per_s" in d:
         return (
             f"{_n(round(d['library_per_s']))} verifications/s vs {_n(round(d['rsa_per_s']))} "
@@ -251,7 +274,7 @@ def _verification_context(d: dict[str, Any]) -> str:
 
 def _context(figure: Figure) -> str:
     d = figure.details
-    if {"library_per_s", "validator_per_s", "revoked_small"} & d.keys():
+    if {"page_per_s", "library_per_s", "validator_per_s", "revoked_small"} & d.keys():
         return _verification_context(d)
     if {"issued_per_s", "jalon_per_s", "assertions_small"} & d.keys():
         return _openbadges_context(d)

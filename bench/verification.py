@@ -11,13 +11,17 @@ Three ratios, each against a baseline measured in the same run:
   official validator's ``verify()`` on the same inputs, timed in its own interpreter
   (``bench/validator_rounds.py``) with the same documents served from memory;
 - revocation list: ``verify_badge`` on live signed badges with 10 000 then 1 000 000 revoked
-  assertions stored (filler rows written by SQL), calls alternating.
+  assertions stored (filler rows written by SQL), calls alternating;
+- employer's page (issue #11): ``POST /verifier`` with a baked PNG uploaded, whole request
+  (form, unbaking, verification, counting row committed, HTML page), against
+  ``verify_badge`` on the same PNG bytes, in turn.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
 import random
 import shutil
@@ -36,7 +40,7 @@ from sqlalchemy import select
 from app import openbadges
 from app.domain.badges import STAFF_REVOCATION_REASONS
 from app.extensions import db
-from app.models import Assertion
+from app.models import Assertion, BadgeVerification
 from app.models.base import utcnow
 from app.services import revocations
 from app.services.badges import Issuing
@@ -60,6 +64,9 @@ VALIDATOR_ROUNDS = 5
 OURS_SECONDS = 0.5
 #: The forms verified for each sampled badge (one badge per recipient type).
 FORMS = ("jws", "png", "png-signed", "svg", "svg-signed")
+#: Employer's page ÷ library: rounds, and about how long each side of a round lasts.
+PAGE_ROUNDS = 15
+PAGE_SECONDS = 0.5
 #: Revocation list figure: verifications per database (after a warm-up), each of a random badge.
 REVOKED_ROUNDS = 300
 REVOKED_WARMUP = 20
@@ -350,6 +357,95 @@ def _first(inputs: list[tuple[str, Any]], issuing: Issuing) -> None:
     """Verify the first input (a JWS) once, in its own session."""
     verify_badge(db.session, inputs[0][1], issuing=issuing, now=utcnow())
     db.session.remove()
+
+
+# -- POST /verifier with a baked PNG ÷ verify_badge of the same PNG -------------------------
+
+
+def _verification_count(session: Any) -> int:
+    return session.scalar(select(db.func.count()).select_from(BadgeVerification))
+
+
+def page(world: World, url: str) -> dict[str, Any]:
+    """``/verifier`` answers per second for an uploaded baked PNG ÷ ``verify_badge`` of the
+    same bytes per second, same app, same database, in turn."""
+    # The form's CSRF token and the per-client rate limit are off in this app only.
+    app = make_app(url, world.keys_dir, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+    try:
+        client = app.test_client()
+        with app.app_context():
+            issuing = Issuing.from_config(app.config)
+            badge = next(a for a in _live(db.session) if a.recipient_type == "email")
+            address = issuing.urls.baked(badge.public_id, "png", signed=False)
+            db.session.remove()
+        response = client.get(address)
+        if response.status_code != 200:
+            raise RuntimeError(f"{address}: download failed ({response.status_code})")
+        png = response.get_data()
+
+        def post() -> None:
+            answer = client.post(
+                "/verifier",
+                data={"fichier": (io.BytesIO(png), "badge.png")},
+                content_type="multipart/form-data",
+            )
+            if answer.status_code != 200 or b"status-valid" not in answer.data:
+                raise RuntimeError(f"/verifier did not find the badge valid ({answer.status})")
+
+        def library() -> None:
+            with app.app_context():
+                result = verify_badge(db.session, png, issuing=issuing, now=utcnow())
+                db.session.remove()
+            if not result.valid:
+                raise RuntimeError(f"the bench badge does not verify: {result.failed()}")
+
+        with app.app_context():
+            before = _verification_count(db.session)
+            db.session.remove()
+        post()
+        with app.app_context():
+            counted = _verification_count(db.session) - before
+            db.session.remove()
+        if counted != 1:
+            raise RuntimeError(f"one POST /verifier counted {counted} verifications, not 1")
+        statements = {
+            "page": count_statements(app, post),
+            "library": count_statements(app, library),
+        }
+        sides = {"page": post, "library": library}
+        counts = {name: _calibrated(work, PAGE_SECONDS) for name, work in sides.items()}
+        rates: dict[str, list[float]] = {name: [] for name in sides}
+        cpu: dict[str, list[float]] = {name: [] for name in sides}
+        names = list(sides)
+        for n in range(PAGE_ROUNDS):
+            for name in names if n % 2 == 0 else names[::-1]:
+                wall, used = _repeat(sides[name], counts[name])
+                rates[name].append(counts[name] / wall)
+                cpu[name].append(used / counts[name])
+        with app.app_context():
+            counted = _verification_count(db.session) - before
+            db.session.remove()
+    finally:
+        dispose(app)
+    # Answers per second (wall time: the page's commit waits on the disk), round by round.
+    paired = [p / v for p, v in zip(rates["page"], rates["library"], strict=True)]
+    cpu_paired = [v / p for p, v in zip(cpu["page"], cpu["library"], strict=True)]
+    return {
+        "ratio": statistics.median(paired),
+        "cpu_ratio": round(statistics.median(cpu_paired), 3),
+        "page_per_s": round(statistics.median(rates["page"]), 1),
+        "verify_badge_per_s": round(statistics.median(rates["library"]), 1),
+        "cpu_ms_page": round(statistics.median(cpu["page"]) * 1000, 2),
+        "cpu_ms_verify_badge": round(statistics.median(cpu["library"]) * 1000, 2),
+        "rounds_ratio": [round(p, 3) for p in paired],
+        "rounds": PAGE_ROUNDS,
+        "calls_per_round": counts,
+        "statements_page": statements["page"],
+        "statements_verify_badge": statements["library"],
+        "png_bytes": len(png),
+        "variant": "hosted",
+        "verifications_counted": counted,
+    }
 
 
 # -- verify_badge with 10 000 vs 1 000 000 revoked assertions --------------------------------
