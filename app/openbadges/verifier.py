@@ -42,20 +42,38 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
-import reprlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from app.openbadges import signing
-from app.openbadges.baking import PNG_SIGNATURE, unbake_png, unbake_svg
-from app.openbadges.errors import BakingError, FetchError, RecipientError, SignatureError
+from app.openbadges.errors import FetchError, RecipientError, SignatureError
+from app.openbadges.inputs import _read_input
 from app.openbadges.jsonld import CONTEXT_ALIASES
 from app.openbadges.recipients import KINDS, hash_identity, normalise_identity
+from app.openbadges.revocation import (
+    Fetch,
+    RevocationLookup,
+    RevocationStatus,
+    revocation_from_list,
+    revocation_status,
+)
+from app.openbadges.verification_result import CHECKS, Check, Verification
+from app.openbadges.verification_run import (
+    _authority,
+    _date,
+    _Failed,
+    _has_type,
+    _http_url,
+    _list_of,
+    _origin,
+    _reference,
+    _Run,
+    _short,
+    _Stop,
+    _text,
+    _verification_type,
+)
 
 __all__ = [
     "CHECKS",
@@ -69,388 +87,11 @@ __all__ = [
     "verify",
 ]
 
-CHECKS = (
-    "input",
-    "assertion",
-    "badge_class",
-    "issuer",
-    "hosted",
-    "signature",
-    "key_owner",
-    "key_not_revoked",
-    "not_revoked",
-    "not_expired",
-    "issued_in_past",
-    "recipient",
-)
-# A failure of one of these stops the run: later checks would rest on an unproven assertion.
-_PREREQUISITES = frozenset(CHECKS[:8])
 MAX_BYTES = 2_000_000
 CLOCK_SKEW = timedelta(minutes=5)
 
-_OBI = "https://w3id.org/openbadges#"
 _SEC_KEY = ("CryptographicKey", "sec:Key", "https://w3id.org/security#Key")
-_HOSTED = frozenset({"HostedBadge", "hosted", _OBI + "HostedBadge"})
-_SIGNED = frozenset({"SignedBadge", "signed", _OBI + "SignedBadge"})
-_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-# Every JWS header starts with "eyJ", base64url for '{"'.
-_DOTTED_BASE64URL = re.compile(r"eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)*")
 _HASH = re.compile(r"(sha256\$[0-9a-fA-F]{64}|md5\$[0-9a-fA-F]{32})")
-_SPACE = re.compile(r"\s")
-_BOM = "\ufeff"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verification step: its stable ``code``, whether it passed, and why."""
-
-    code: str
-    ok: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class RevocationStatus:
-    """Whether an assertion is revoked, and the issuer's stated reason if any."""
-
-    revoked: bool
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The outcome of ``verify``: every check run, in ``CHECKS`` order, and what was read.
-
-    The documents are those read during verification; they are trustworthy only when
-    ``valid`` (an input that fails ``signature`` still shows its unverified payload).
-    """
-
-    valid: bool
-    checks: tuple[Check, ...]
-    method: str | None
-    assertion: dict[str, Any] | None = None
-    badge_class: dict[str, Any] | None = None
-    issuer: dict[str, Any] | None = None
-    key: dict[str, Any] | None = None
-    revocation: RevocationStatus | None = None
-
-    def failed(self) -> list[Check]:
-        """The checks that did not pass (a stopped run lists only the first failure)."""
-        return [check for check in self.checks if not check.ok]
-
-    def check(self, code: str) -> Check | None:
-        """The check with this code, or None when it was not run."""
-        return next((check for check in self.checks if check.code == code), None)
-
-
-Fetch = Callable[[str], dict[str, Any]]
-RevocationLookup = Callable[[str, str], RevocationStatus]
-
-
-class _Failed(Exception):
-    """The current check fails, for ``reason``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Stop(Exception):
-    """A prerequisite check failed: the run ends here."""
-
-
-# ----------------------------------------------------------------------------- small helpers
-
-
-def _short(value: Any, limit: int = 160) -> str:
-    """``value`` for a message: strings as they are, anything else as its repr, cut short."""
-    text = value[: limit * 2] if isinstance(value, str) else reprlib.repr(value)
-    text = _SPACE.sub(" ", text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _sentence(text: str) -> str:
-    """``text`` as a sentence: capital first letter, final full stop."""
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
-
-
-def _http_url(value: Any) -> bool:
-    if not isinstance(value, str) or not value or _SPACE.search(value):
-        return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return False
-    return parts.scheme in _DEFAULT_PORTS and bool(parts.hostname)
-
-
-def _origin(url: str) -> str:
-    """``scheme://host:port`` with the default port made explicit (``_http_url`` holds)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or _DEFAULT_PORTS[parts.scheme]}"
-
-
-def _authority(url: str) -> str:
-    return urlsplit(url).netloc.rpartition("@")[2].lower()
-
-
-def _list_of(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _has_type(document: dict[str, Any], *names: str) -> bool:
-    wanted = set(names) | {_OBI + name for name in names}
-    return any(isinstance(item, str) and item in wanted for item in _list_of(document.get("type")))
-
-
-def _reference(value: Any) -> str | None:
-    """The URL a property points to: the string itself, or an embedded object's ``id``."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if _http_url(value) else None
-
-
-def _verification_type(document: dict[str, Any]) -> str | None:
-    verification = document.get("verification")
-    if not isinstance(verification, dict):
-        return None
-    types = {item for item in _list_of(verification.get("type")) if isinstance(item, str)}
-    if types & _HOSTED:
-        return "hosted"
-    if types & _SIGNED:
-        return "signed"
-    return None
-
-
-def _date(document: dict[str, Any], name: str) -> datetime:
-    value = document.get(name)
-    if not isinstance(value, str):
-        raise _Failed(f"the assertion's {name} must be an ISO 8601 date, not {_short(value)}")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Failed(f"the assertion's {name} {_short(value)} is not an ISO 8601 date") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _Failed(f"the assertion's {name} {_short(value)} has no time zone")
-    return moment
-
-
-def _text(document: dict[str, Any], name: str, what: str) -> str:
-    value = document.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise _Failed(f"{what} has no {name}")
-    return value
-
-
-# ---------------------------------------------------------------------------- revocation
-
-
-def revocation_status(document: Any, assertion_id: str) -> RevocationStatus:
-    """Whether ``assertion_id`` is in a RevocationList ``document``, and the reason given.
-
-    ``revokedAssertions`` entries may be assertion ids or objects with ``id`` and an optional
-    ``revocationReason``; a single entry may be given without a list. Raise ``FetchError``
-    when the document is not a revocation list.
-    """
-    if not isinstance(document, dict) or "revokedAssertions" not in document:
-        raise FetchError("not a RevocationList: revokedAssertions is missing")
-    for entry in _list_of(document["revokedAssertions"]):
-        if entry == assertion_id:
-            return RevocationStatus(True)
-        if isinstance(entry, dict) and entry.get("id") == assertion_id:
-            reason = entry.get("revocationReason")
-            return RevocationStatus(True, reason if isinstance(reason, str) else None)
-    return RevocationStatus(False)
-
-
-def revocation_from_list(fetch: Fetch) -> RevocationLookup:
-    """The default revocation lookup: fetch the issuer's list and look the assertion up."""
-
-    def lookup(list_url: str, assertion_id: str) -> RevocationStatus:
-        return revocation_status(fetch(list_url), assertion_id)
-
-    return lookup
-
-
-# ------------------------------------------------------------------------------------ the run
-
-
-@dataclass
-class _Run:
-    fetch: Fetch
-    now: datetime
-    revocation: RevocationLookup
-    checks: list[Check] = field(default_factory=list)
-    method: str | None = None
-    assertion: dict[str, Any] | None = None
-    fetched_from: str | None = None
-    jws: str | None = None
-    refused_jws: str | None = None
-    badge_class: dict[str, Any] | None = None
-    issuer: dict[str, Any] | None = None
-    issuer_id: str = ""
-    key: dict[str, Any] | None = None
-    key_id: str = ""
-    status: RevocationStatus | None = None
-
-    def step(self, code: str, check: Callable[[], str]) -> None:
-        """Run ``check`` (it returns the reason it passed) and record it as ``code``."""
-        try:
-            reason = check()
-        except _Failed as failure:
-            self.checks.append(Check(code, False, _sentence(failure.reason)))
-            if code in _PREREQUISITES:
-                raise _Stop from None
-        else:
-            self.checks.append(Check(code, True, _sentence(reason)))
-
-    def get(self, url: str, what: str) -> dict[str, Any]:
-        """The JSON object at ``url`` through the caller's fetch; any error fails the check."""
-        try:
-            document = self.fetch(url)
-        except FetchError as exc:
-            raise _Failed(f"{what} could not be fetched from {url}: {_short(str(exc))}") from None
-        except Exception as exc:  # the caller's fetch may raise anything: never let it escape
-            detail = _short(f"{type(exc).__name__}: {exc}")
-            raise _Failed(f"{what} could not be fetched from {url} ({detail})") from None
-        if not isinstance(document, dict):
-            raise _Failed(f"{what} at {url} is not a JSON object")
-        return document
-
-    def get_node(self, url: str, what: str, *, strict: bool = True) -> tuple[dict[str, Any], str]:
-        """The document at ``url`` and the URL it was served from, once it states that id.
-
-        A ``.json`` alias (``…/x.json`` whose id is ``…/x``) is followed to the canonical id.
-        With ``strict`` false another id is returned as is, for the ``hosted`` check to judge.
-        """
-        document = self.get(url, what)
-        claimed = document.get("id")
-        if claimed != url and isinstance(claimed, str) and url == claimed + ".json":
-            url, document = claimed, self.get(claimed, what)
-            claimed = document.get("id")
-        if claimed != url and strict:
-            raise _Failed(f"{what} fetched from {url} has the id {_short(claimed)}, not that URL")
-        return document, url
-
-    def result(self) -> Verification:
-        return Verification(
-            valid=bool(self.checks) and all(check.ok for check in self.checks),
-            checks=tuple(self.checks),
-            method=self.method,
-            assertion=self.assertion,
-            badge_class=self.badge_class,
-            issuer=self.issuer,
-            key=self.key,
-            revocation=self.status,
-        )
-
-
-# ------------------------------------------------------------------------------------- input
-
-
-def _unwrap(source: Any, max_bytes: int) -> tuple[str | dict[str, Any], str]:
-    """The payload of ``source`` (text or a parsed object) and a name for where it was."""
-    if isinstance(source, dict):
-        return source, "the JSON object given"
-    if isinstance(source, str):
-        size = len(source.encode("utf-8", "surrogatepass"))
-    elif isinstance(source, bytes | bytearray):
-        size = len(source)
-    else:
-        raise _Failed(
-            f"a badge is given as text, bytes or a JSON object, not {type(source).__name__}"
-        )
-    if size > max_bytes:
-        raise _Failed(f"the input is {size} bytes long, more than the {max_bytes} accepted")
-    if isinstance(source, bytes | bytearray):
-        data = bytes(source)
-        if data.startswith(PNG_SIGNATURE):
-            return _unbaked(unbake_png, data, "PNG", "no openbadges chunk"), "the baked PNG"
-        head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-        if head.startswith(b"<"):
-            return _unbaked(unbake_svg, head, "SVG", "no openbadges:assertion"), "the baked SVG"
-        try:
-            source = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Failed("the input is neither a PNG or SVG image nor UTF-8 text") from None
-    text = source.lstrip(_BOM).strip()
-    if text.startswith("<"):
-        try:
-            svg = text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _Failed("the SVG text holds characters that are not valid Unicode") from None
-        return _unbaked(unbake_svg, svg, "SVG", "no openbadges:assertion"), "the baked SVG"
-    return text, "the input"
-
-
-def _unbaked(unbake: Callable[[bytes], str | None], data: bytes, kind: str, empty: str) -> str:
-    try:
-        payload = unbake(data)
-    except BakingError as exc:
-        raise _Failed(f"the {kind} image cannot be read: {_short(str(exc))}") from None
-    if payload is None:
-        raise _Failed(f"the {kind} image holds no baked badge ({empty})")
-    return payload
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _classify(payload: str | dict[str, Any], where: str) -> tuple[str, Any]:
-    """``("json", dict)``, ``("jws", str)`` or ``("url", str)``: what ``payload`` is."""
-    if isinstance(payload, dict):
-        return "json", payload
-    text = payload.lstrip(_BOM).strip()
-    if text.startswith("{"):
-        try:
-            document = json.loads(text, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
-            raise _Failed(f"{where} is not valid JSON: {_short(str(exc))}") from None
-        if not isinstance(document, dict):  # pragma: no cover - "{" starts an object
-            raise _Failed(f"{where} is not a JSON object")
-        return "json", document
-    if _JWS.fullmatch(text):
-        return "jws", text
-    if _DOTTED_BASE64URL.fullmatch(text):
-        segments = text.count(".") + 1
-        raise _Failed(f"{where} looks like a compact JWS cut short: {segments} segments, not 3")
-    if _http_url(text):
-        return "url", text
-    raise _Failed(
-        f"{where} is not a badge: an assertion URL, a compact JWS, assertion JSON, "
-        "or a baked PNG or SVG image is expected"
-    )
-
-
-def _read_input(run: _Run, source: Any, max_bytes: int) -> str:
-    payload, where = _unwrap(source, max_bytes)
-    kind, value = _classify(payload, where)
-    if kind == "url":
-        run.method = "hosted"
-        run.assertion, run.fetched_from = run.get_node(value, "the assertion", strict=False)
-        return f"{where} is a hosted assertion URL, fetched from {run.fetched_from}"
-    if kind == "jws":
-        run.method, run.jws = "signed", value
-        try:
-            _header, run.assertion = signing.parse(value)
-        except SignatureError as exc:
-            if type(exc) is not SignatureError:  # JwsFormatError: nothing readable
-                raise _Failed(f"{where} is not a readable JWS: {_short(str(exc))}") from None
-            run.refused_jws = f"the JWS is refused: {_short(str(exc))}"
-        return f"{where} is a compact JWS (a signed assertion)"
-    run.method = _verification_type(value)
-    run.assertion = value
-    if run.method == "hosted" and _http_url(value.get("id")):
-        # Only the issuer's own copy counts: verify what its id serves, not what was given.
-        run.assertion, run.fetched_from = run.get_node(value["id"], "the assertion", strict=False)
-        return f"{where} is a hosted assertion, fetched again from its id {run.fetched_from}"
-    return f"{where} is assertion JSON"
 
 
 # --------------------------------------------------------------------------------- documents
