@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from app import openbadges
 from app.extensions import db
+from app.models import Assertion, BadgeClass, Structure
 from app.queries import badges as queries
 from app.services import badges as service
 from app.services.public_urls import PublicUrls
 from app.web.utils import now
 
 bp = Blueprint("openbadges", __name__)
+T = TypeVar("T")
 
 JSON_LD = "application/ld+json"
 CACHE_SECONDS = 300
@@ -78,11 +80,15 @@ def _html(template: str, **context: Any) -> Response:
 # -- Issuers and keys -------------------------------------------------------------------
 
 
-def _issuer_or_404(issuer_id: str):  # type: ignore[no-untyped-def]
-    structure = queries.structure_by_public_id(db.session, issuer_id)
-    if structure is None:
+def _found(value: T | None) -> T:
+    """``value``, or 404 for an unknown id."""
+    if value is None:
         abort(404)
-    return structure
+    return value
+
+
+def _issuer_or_404(issuer_id: str) -> Structure:
+    return _found(queries.structure_by_public_id(db.session, issuer_id))
 
 
 @bp.get("/emetteurs/<pid:issuer_id>")
@@ -129,19 +135,19 @@ def key(key_id: str) -> Response:
 # -- Badge classes ------------------------------------------------------------------------
 
 
-def _class_or_404(class_id: str):  # type: ignore[no-untyped-def]
-    badge_class = queries.badge_class_by_public_id(db.session, class_id)
-    if badge_class is None:
-        abort(404)
-    return badge_class
+def _class_or_404(class_id: str) -> BadgeClass:
+    return _found(queries.badge_class_by_public_id(db.session, class_id))
+
+
+def _criteria_page(found: BadgeClass, document: dict[str, Any]) -> Response:
+    return _html("openbadges/criteria.html", badge_class=found, document=document)
 
 
 @bp.get("/badges/modeles/<pid:class_id>")
 def badge_class(class_id: str) -> Response:
     found = _class_or_404(class_id)
-    if _wants_json():
-        return _json(service.badge_class_document(found, _urls()), vary=True)
-    return criteria(class_id)
+    document = service.badge_class_document(found, _urls())
+    return _json(document, vary=True) if _wants_json() else _criteria_page(found, document)
 
 
 @bp.get("/badges/modeles/<pid:class_id>.json")
@@ -152,8 +158,7 @@ def badge_class_json(class_id: str) -> Response:
 @bp.get("/badges/modeles/<pid:class_id>/criteres")
 def criteria(class_id: str) -> Response:
     found = _class_or_404(class_id)
-    document = service.badge_class_document(found, _urls())
-    return _html("openbadges/criteria.html", badge_class=found, document=document)
+    return _criteria_page(found, service.badge_class_document(found, _urls()))
 
 
 @bp.get("/badges/modeles/<pid:class_id>/image.png")
@@ -169,11 +174,8 @@ def class_image_svg(class_id: str) -> Response:
 # -- Assertions ---------------------------------------------------------------------------
 
 
-def _assertion_or_404(assertion_id: str):  # type: ignore[no-untyped-def]
-    found = queries.assertion_by_public_id(db.session, assertion_id)
-    if found is None:
-        abort(404)
-    return found
+def _assertion_or_404(assertion_id: str) -> Assertion:
+    return _found(queries.assertion_by_public_id(db.session, assertion_id))
 
 
 @bp.get("/badges/<pid:assertion_id>")
