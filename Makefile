@@ -37,7 +37,7 @@ run: db
 
 # Debian packages the tests need; installed when root and absent, else named.
 system-deps:
-	@bash scripts/system-deps.sh chromium:chromium postgresql:/usr/lib/postgresql fonts-dejavu-core:/usr/share/fonts/truetype/dejavu
+	@bash scripts/system-deps.sh chromium:chromium postgresql:/usr/lib/postgresql fonts-dejavu-core:/usr/share/fonts/truetype/dejavu poppler-utils:/usr/bin/pdftoppm
 
 browser-deps:
 	@test -f tests/browser/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser --no-audit --no-fund --silent

@@ -7,10 +7,13 @@ configuration that could not work (for example a missing secret key in productio
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from app.domain.reminders import parse_months
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +60,25 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;30 per hour"
     ONE_TIME_CODE_DAYS = 7
+    # A printed claim sheet (code + QR) works once, within this many days (SHR-06).
+    CLAIM_CODE_DAYS = 30
+    # Notifications (app/services/senders.py): "outbox" writes each message to OUTBOX_PATH
+    # (default: instance/outbox.jsonl) and sends nothing. E-mail may use "smtp"; SMS a
+    # provider class named "package.module:Class", built with the config: Class(config).
+    EMAIL_BACKEND = "outbox"
+    SMS_BACKEND = "outbox"
+    OUTBOX_PATH: str | None = None
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM = "Jalon <ne-pas-repondre@jalon.invalid>"
+    SMTP_STARTTLS = True
+    SMTP_TIMEOUT = 10
+    # Reminders after a worker leaves (SHR-11): months after the end of the contract,
+    # comma-separated, increasing ("" for none). Sent by ``flask notifications send-due``.
+    # Read as a tuple of whole numbers once validated.
+    EXIT_REMINDER_MONTHS: str | tuple[int, ...] = "1,3,6"
     RECOVERY_CODES_COUNT = 8
     MIN_PASSWORD_LENGTH = 10
     MIN_SHORT_CODE_LENGTH = 6
@@ -78,6 +100,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'jalon.sqlite3'}"
         )
+    if not app.config.get("OUTBOX_PATH"):
+        app.config["OUTBOX_PATH"] = str(Path(app.instance_path) / "outbox.jsonl")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     if str(app.config["BASE_URL"]).startswith("https://"):
@@ -104,3 +128,15 @@ def validate_config(app: Flask) -> None:
         raise RuntimeError("JALON_KEY_SIZE must be 2048, 3072 or 4096.")
     if not str(app.config["BASE_URL"]).startswith(("http://", "https://")):
         raise RuntimeError("JALON_BASE_URL must be an http(s) URL.")
+    if app.config["EMAIL_BACKEND"] not in ("outbox", "smtp"):
+        raise RuntimeError('JALON_EMAIL_BACKEND must be "outbox" or "smtp".')
+    sms = str(app.config["SMS_BACKEND"])
+    if sms != "outbox" and not re.fullmatch(r"[\w.]+:\w+", sms):
+        raise RuntimeError('JALON_SMS_BACKEND must be "outbox" or "package.module:Class".')
+    try:
+        app.config["EXIT_REMINDER_MONTHS"] = parse_months(app.config["EXIT_REMINDER_MONTHS"])
+    except ValueError as error:
+        raise RuntimeError(
+            "JALON_EXIT_REMINDER_MONTHS must be whole numbers of months, comma-separated and "
+            'in increasing order (for example "1,3,6"), or empty for no reminder.'
+        ) from error

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import assessments, capture, filler, journey, team_page, verification, world
+from bench import assessments, capture, filler, journey, portfolio, team_page, verification, world
 from bench import openbadges as badges
 from bench.report import Figure, write
 
@@ -192,6 +192,8 @@ def openbadges_figures(
     _log("baking a BadgeClass PNG: Jalon, openbadges-bakery, Pillow")
     baked = badges.baking(w, url)
     _log(f"baking: {baked['jalon_per_s']}/s, {baked['bakery_per_s']}/s, {baked['pillow_per_s']}/s")
+    accepted = badges.accept_issued(w, url)
+    _log(f"{accepted} issued badges accepted by their earners")
     _log(f"filling copies to {_n(small)} and {_n(large)} assertions")
     small_url, small_count, large_url, large_count = badges.build_assertion_databases(
         workdir, url, small, large
@@ -212,7 +214,7 @@ def openbadges_figures(
         ),
         Figure(
             "baking_png_ratio_bakery",
-            "PNG baking, `bake_png` ÷ openbadges-bakery 2.0.0",
+            "PNG baking on download (`bake_class_png`) ÷ openbadges-bakery 2.0.0",
             baked["ratio_bakery"],
             "≥",
             20,
@@ -220,7 +222,7 @@ def openbadges_figures(
         ),
         Figure(
             "baking_png_ratio_pillow",
-            "PNG baking, `bake_png` ÷ a Pillow re-encode (informational)",
+            "PNG baking on download (`bake_class_png`) ÷ a Pillow re-encode (informational)",
             baked["ratio_pillow"],
             "≥",
             1,
@@ -302,6 +304,62 @@ def verification_figures(
     ]
 
 
+def portfolio_figures(dbs: Databases, workdir: Path, issued_url: str, total: int) -> list[Figure]:
+    """The worker's badge space (issue #10): the list with many badges against few, the
+    passport against one PDF per badge, the ZIP export of many against one at a time; on a
+    copy of ``issued_url`` filled to ``total`` assertions, with two workers' accepted badges."""
+    w = dbs.world
+    _log(
+        f"two workers with {portfolio.MANY} and {portfolio.FEW} accepted badges, "
+        f"{_n(total)} assertions"
+    )
+    earners = portfolio.earners_database(w, workdir, issued_url, total)
+    issued = portfolio.earners_database(w, workdir, issued_url, None)
+    _log(f"GET /moi/badges, {portfolio.MANY} ÷ {portfolio.FEW} badges")
+    listed = portfolio.badge_list(w, earners, issued)
+    _log(
+        f"list: {listed['many_ms']} ms vs {listed['few_ms']} ms, "
+        f"{listed['statements_many']} vs {listed['statements_few']} SQL statements; "
+        f"{listed['issued_many_ms']} ms vs {listed['issued_few_ms']} ms with "
+        f"{_n(listed['issued_assertions'])} assertions"
+    )
+    _log(f"passport of {portfolio.PASSPORT_BADGES} badges against one PDF each")
+    printed = portfolio.passport(w, earners)
+    _log(f"passport {printed['passport_ms']} ms vs {printed['pages_ms']} ms CPU")
+    _log(f"export of {portfolio.EXPORT_BADGES} badges against one export each")
+    kept = portfolio.export(w, earners)
+    _log(f"export {kept['all_ms']} ms vs {kept['alone_ms']} ms CPU")
+    return [
+        Figure(
+            "portfolio_list_time_ratio",
+            f"Worker's badge list `GET /moi/badges`, {portfolio.MANY} ÷ {portfolio.FEW} "
+            f"accepted badges, {_n(listed['assertions'])} assertions stored",
+            listed.pop("ratio"),
+            "≤",
+            10,
+            details=listed,
+        ),
+        Figure(
+            "passport_pdf_ratio",
+            f"Passport PDF of {portfolio.PASSPORT_BADGES} badges ÷ "
+            f"{portfolio.PASSPORT_BADGES} one-page badge PDFs",
+            printed.pop("ratio"),
+            "≤",
+            1,
+            details=printed,
+        ),
+        Figure(
+            "export_zip_growth_ratio",
+            f"ZIP export of {portfolio.EXPORT_BADGES} badges ÷ {portfolio.EXPORT_BADGES} "
+            "exports of one badge",
+            kept.pop("ratio"),
+            "≤",
+            1.2,
+            details=kept,
+        ),
+    ]
+
+
 def _capture_figure(
     name: str, clients: str, result: dict[str, Any], observations: int, statements: dict[str, int]
 ) -> Figure:
@@ -335,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += verification_figures(
             dbs, Path(tmp), url, args.assertions_small, args.assertions_large
         )
+        figures += portfolio_figures(dbs, Path(tmp), url, args.assertions_small)
     run = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": f"CPython {platform.python_version()}",
@@ -373,6 +432,16 @@ def main(argv: list[str] | None = None) -> int:
         "revoked_rounds": verification.REVOKED_ROUNDS,
         "verifier_rounds": verification.PAGE_ROUNDS,
         "verifier_seconds": verification.PAGE_SECONDS,
+        "many": portfolio.MANY,
+        "few": portfolio.FEW,
+        "portfolio_assertions": _n(args.assertions_small),
+        "list_rounds": portfolio.LIST_ROUNDS,
+        "passport_badges": portfolio.PASSPORT_BADGES,
+        "per_page": portfolio.pdfs.BADGES_PER_PAGE,
+        "pdf_rounds": portfolio.PDF_ROUNDS,
+        "export_badges": portfolio.EXPORT_BADGES,
+        "export_sizes": ", ".join(str(n) for n in portfolio.EXPORT_SIZES),
+        "export_rounds": portfolio.EXPORT_ROUNDS,
     }
     write(args.out, figures, run, method)
     for f in figures:

@@ -26,12 +26,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from app.domain.enums import Role
 from app.extensions import db
-from app.models import Membership, MembershipRole
+from app.models import Membership
 from app.models.base import utcnow
 from app.services import assessments as service
 from bench.filler import TEAM_OBSERVATIONS
@@ -153,24 +152,14 @@ def one_worker(world: World, small_url: str, large_url: str) -> dict[str, Any]:
     }
 
 
-def _workers(session: Session, structure_pk: int) -> list[Membership]:
-    """The query of ``flask assessments recompute --structure``: the structure's workers."""
-    query = (
-        select(Membership)
-        .join(MembershipRole)
-        .where(MembershipRole.role == Role.SALARIE, Membership.structure_id == structure_pk)
-        .order_by(Membership.id)
-    )
-    return list(session.scalars(query).unique().all())
-
-
-def _recompute_all(session: Session, structure_pk: int) -> tuple[int, int]:
-    """One full dry-run recompute of the structure: (workers, templates)."""
-    workers = _workers(session, structure_pk)
+def _recompute_all(session: Session, structure_id: str) -> tuple[int, int]:
+    """One full dry-run recompute of the structure, as ``flask assessments recompute
+    --structure`` runs it (the same service calls): (workers, templates)."""
+    workers = service.workers_to_recompute(session, structure_id)
     templates = service.current_templates(session)
-    now = utcnow()
-    for worker in workers:
-        service.recompute_worker(session, worker=worker, now=now, templates=templates, apply=False)
+    service.recompute_workers(
+        session, workers=workers, now=utcnow(), templates=templates, apply=False
+    )
     session.rollback()
     return len(workers), len(templates)
 
@@ -201,10 +190,10 @@ def full_recompute(world: World, url: str) -> dict[str, Any]:
                     cpu, wall, _ = _timed(lambda q=query: session.execute(text(q), params).all())
                     sql[name].append((cpu, wall))
                 cpu, wall, (workers, templates) = _timed(
-                    lambda: _recompute_all(session, structure_pk)
+                    lambda: _recompute_all(session, world.structure_id)
                 )
                 full.append((cpu, wall))
-            statements = _counting(session, lambda: _recompute_all(session, structure_pk))
+            statements = _counting(session, lambda: _recompute_all(session, world.structure_id))
             plans = {
                 name: [str(r[-1]) for r in session.execute(text("EXPLAIN QUERY PLAN " + q), params)]
                 for name, q in AGGREGATES.items()
@@ -231,7 +220,8 @@ def full_recompute(world: World, url: str) -> dict[str, Any]:
         "pairs": pairs,
         "sql_rows": rows[best],
         "structure_observations": observations,
-        "statements_per_worker": round(statements / max(workers, 1), 1),
+        "statements": statements,
+        "statements_per_worker": round(statements / max(workers, 1), 2),
         "aggregate_query": AGGREGATES[best],
         "aggregate_plans": plans,
     }

@@ -5,8 +5,9 @@ Three ratios, each against a baseline measured in the same run:
 - issuance: ``services.badges.issue`` on approved decisions, as ``flask badges issue
   --apply`` runs it (one ``Issuing``, rows + JWS + audit, then a commit), against bare
   RSA-2048 signatures (PKCS#1 v1.5, SHA-256) of the same signing input, in turn;
-- baking: ``app.openbadges.bake_png`` on a real BadgeClass PNG against the reference
-  ``openbadges-bakery`` and against a Pillow re-encode, same image, same payload;
+- baking: what a PNG download does per request to bake (``services.badges.bake_class_png``)
+  on a real BadgeClass PNG against the reference ``openbadges-bakery`` and against a Pillow
+  re-encode, same image, same payload;
 - ``GET /badges/<id>.json`` for random badges with 10 000 then 1 000 000 assertions stored
   (filler rows written by SQL, one pre-signed JWS reused), requests alternating.
 """
@@ -31,15 +32,17 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from flask import Flask
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app import openbadges
 from app.domain.badges import STAFF_REVOCATION_REASONS
+from app.domain.consent import Consent
 from app.extensions import db
 from app.models import Assertion, BadgeClass, Membership, Observation, Proposal
 from app.models.base import utcnow
-from app.services import assessments
+from app.services import assessments, consent
 from app.services import badges as service
+from bench.sql import count_statements
 from bench.world import World, dispose, make_app
 
 #: Issuance: badges per timed batch (one transaction), batches, and untimed ones first.
@@ -56,23 +59,6 @@ BAKE_SECONDS = 0.2
 #: Hosted JSON: requests per database (after a warm-up), each for a random badge.
 JSON_ROUNDS = 300
 JSON_WARMUP = 20
-
-
-def count_statements(app: Flask, work: Callable[[], Any]) -> int:
-    """How many SQL statements ``work()`` runs on the app's engine."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(seen)
 
 
 # -- Issuance ---------------------------------------------------------------------------------
@@ -161,12 +147,11 @@ def _badge_classes(ids: list[int], issuing: service.Issuing) -> list[float]:
 
 
 def _issue_batch(ids: list[int], issuing: service.Issuing) -> None:
-    """What ``flask badges issue --apply`` does with these decisions: issue each, commit."""
+    """What ``flask badges issue --apply`` does with these decisions: issue them
+    (``services.badges.issue_all``), commit."""
     session = db.session
     proposals = session.scalars(select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.id))
-    now = utcnow()
-    for proposal in proposals:
-        service.issue(session, proposal, issuing=issuing, now=now)
+    list(service.issue_all(session, proposals, issuing=issuing, now=utcnow()))
     session.commit()
 
 
@@ -248,6 +233,27 @@ def issuance(world: World, url: str) -> dict[str, Any]:
     }
 
 
+def accept_issued(world: World, url: str) -> int:
+    """Every badge still pending accepted by its earner (``services.consent.accept``, not
+    shown on the profile): since issue #10 a badge's hosted address, its baked downloads and
+    its verification answer only once accepted. Returns how many."""
+    app = make_app(url, world.keys_dir)
+    try:
+        with app.app_context():
+            session, now = db.session, utcnow()
+            pending = session.scalars(
+                select(Assertion)
+                .where(Assertion.consent == Consent.PENDING.value)
+                .order_by(Assertion.id)
+            ).all()
+            for assertion in pending:
+                consent.accept(session, assertion, actor=assertion.user, show=False, now=now)
+            session.commit()
+    finally:
+        dispose(app)
+    return len(pending)
+
+
 def _run_in(app: Flask, work: Callable[[], Any]) -> Any:
     with app.app_context():
         return work()
@@ -256,8 +262,7 @@ def _run_in(app: Flask, work: Callable[[], Any]) -> Any:
 # -- Baking -----------------------------------------------------------------------------------
 
 
-def _bake_ours(png: bytes, payload: str) -> bytes:
-    return openbadges.bake_png(png, payload)
+Baker = Callable[[bytes, str], "bytes | list[bytes]"]
 
 
 def _bake_bakery(png: bytes, payload: str) -> bytes:
@@ -274,59 +279,86 @@ def _bake_pillow(png: bytes, payload: str) -> bytes:
     return out.getvalue()
 
 
-BAKERS: dict[str, Callable[[bytes, str], bytes]] = {
-    "jalon": _bake_ours,
-    "bakery": _bake_bakery,
-    "pillow": _bake_pillow,
-}
+def _bakers(session: Any, class_id: str, image: Callable[[], bytes]) -> dict[str, Baker]:
+    """Jalon's side is what the download route does per request to bake the class image:
+    ``services.badges.bake_class_png`` on the request's session (the layouts of its database
+    found, the class's layout found by class id, the iTXt chunk made, the ETag digest), parts
+    sent as they are. The route never reads the image again once its layout is cut: ``image``
+    (the deferred column read from the database) is called on the first bake only, so the
+    bytes handed to each bake are for the other two methods."""
+    return {
+        "jalon": lambda _png, payload: (
+            service.bake_class_png(session, class_id, image, payload).parts
+        ),
+        "bakery": _bake_bakery,
+        "pillow": _bake_pillow,
+    }
 
 
-def _check_bakes(png: bytes, payload: str) -> None:
-    """Each method's output must carry the payload (read back by us and by the bakery)."""
-    for name, bake in BAKERS.items():
-        baked = bake(png, payload)
+def _joined(baked: bytes | list[bytes]) -> bytes:
+    return baked if isinstance(baked, bytes) else b"".join(baked)
+
+
+def _check_bakes(bakers: dict[str, Baker], png: bytes, payload: str) -> None:
+    """Each method's output must carry the payload (read back by us and by the bakery), and
+    ours must be the bytes of ``bake_png`` (CRCs checked) for the same image and payload."""
+    for name, bake in bakers.items():
+        baked = _joined(bake(png, payload))
         ours = openbadges.unbake_png(baked)
         theirs = openbadges_bakery.unbake(io.BytesIO(baked))
         if ours != payload or theirs != payload:
             raise RuntimeError(f"baking with {name} did not carry the payload")
+    if _joined(bakers["jalon"](png, payload)) != openbadges.bake_png(png, payload):
+        raise RuntimeError("the download's baked PNG differs from bake_png's")
 
 
-def _calibrated(bake: Callable[[bytes, str], bytes], png: bytes, payload: str) -> int:
+def _bake_rounds(bake: Baker, png: bytes, payload: str, count: int) -> float:
+    """Seconds for ``count`` bakes of ``payload`` into ``png``."""
+    started = time.perf_counter()
+    for _ in range(count):
+        bake(png, payload)
+    return time.perf_counter() - started
+
+
+def _calibrated(bake: Baker, png: bytes, payload: str) -> int:
     """How many bakes last about ``BAKE_SECONDS`` (at least 3), measured once untimed."""
     count, elapsed = 1, 0.0
     while elapsed < BAKE_SECONDS / 4:
         count *= 2
-        started = time.perf_counter()
-        for _ in range(count):
-            bake(png, payload)
-        elapsed = time.perf_counter() - started
+        elapsed = _bake_rounds(bake, png, payload, count)
     return max(3, round(count * BAKE_SECONDS / elapsed))
 
 
+def _class_image(class_id: str) -> bytes:
+    """The class image as a download's first bake reads it: the deferred column, by SQL."""
+    return db.session.scalars(
+        select(BadgeClass.image_png).where(BadgeClass.public_id == class_id)
+    ).one()
+
+
 def baking(world: World, url: str) -> dict[str, Any]:
-    """Bakes per second of ``bake_png`` ÷ the bakery's and ÷ a Pillow re-encode's."""
+    """Bakes per second of the download's bake ÷ the bakery's and ÷ a Pillow re-encode's."""
     app = make_app(url, world.keys_dir)
     try:
         with app.app_context():
             assertion = db.session.scalars(select(Assertion).order_by(Assertion.id).limit(1)).one()
-            png = assertion.badge_class.image_png
+            class_id = assertion.badge_class.public_id
+            png = _class_image(class_id)
             urls = service.Issuing.from_config(app.config).urls
             payload = json.dumps(service.assertion_document(assertion, urls), ensure_ascii=False)
+            with Image.open(io.BytesIO(png)) as image:
+                width, height = image.size
+            bakers = _bakers(db.session(), class_id, lambda: _class_image(class_id))
+            _check_bakes(bakers, png, payload)
+            counts = {name: _calibrated(bake, png, payload) for name, bake in bakers.items()}
+            rates: dict[str, list[float]] = {name: [] for name in bakers}
+            names = list(bakers)
+            for n in range(BAKE_ROUNDS):
+                for name in names[n % 3 :] + names[: n % 3]:
+                    count = counts[name]
+                    rates[name].append(count / _bake_rounds(bakers[name], png, payload, count))
     finally:
         dispose(app)
-    with Image.open(io.BytesIO(png)) as image:
-        width, height = image.size
-    _check_bakes(png, payload)
-    counts = {name: _calibrated(bake, png, payload) for name, bake in BAKERS.items()}
-    rates: dict[str, list[float]] = {name: [] for name in BAKERS}
-    names = list(BAKERS)
-    for n in range(BAKE_ROUNDS):
-        for name in names[n % 3 :] + names[: n % 3]:
-            bake, count = BAKERS[name], counts[name]
-            started = time.perf_counter()
-            for _ in range(count):
-                bake(png, payload)
-            rates[name].append(count / (time.perf_counter() - started))
     vs_bakery = [a / b for a, b in zip(rates["jalon"], rates["bakery"], strict=True)]
     vs_pillow = [a / b for a, b in zip(rates["jalon"], rates["pillow"], strict=True)]
     return {
@@ -348,7 +380,7 @@ WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < :co
 INSERT INTO assertions (
     public_id, structure_id, badge_class_id, proposal_id, worker_id, user_id, signing_key_id,
     recipient_type, recipient_hash, salt, issued_on, expires_at, evidence, jws, created_at,
-    revoked_at, revocation_reason
+    revoked_at, revocation_reason, consent, on_profile, earner_name, consent_changed_at
 )
 SELECT
     lower(hex(randomblob(16))), s.structure_id, s.badge_class_id, s.proposal_id, s.worker_id,
@@ -357,7 +389,8 @@ SELECT
         || '.000000',
     NULL, s.evidence, :jws, :now_full,
     CASE WHEN :revoked THEN :now_full END,
-    CASE WHEN :revoked THEN {reasons} END
+    CASE WHEN :revoked THEN {reasons} END,
+    s.consent, s.on_profile, s.earner_name, s.consent_changed_at
 FROM seq JOIN bench_assertions AS s ON s.k = seq.n % :samples
 """.format(
     reasons="CASE seq.n % {} {} END".format(

@@ -94,8 +94,11 @@ The absolute numbers in the context column are there to read the ratios, not goa
   CPU time(SQL) ÷ CPU time(recompute), medians of {full_rounds} runs taken in turn. The
   statement runs as written (the planner's plan) and through the structure index
   (`INDEXED BY`): the faster is the baseline, so that a poor plan never flatters the
-  recompute. The recompute reads each worker apart (a few statements) and evaluates every
-  worker × template × tier in Python, empty pairs included; the SQL reads the rows once.
+  recompute. The recompute (`services.assessments.recompute_workers`) reads the evidence,
+  self-assessments, stored statuses and proposals of up to 500 workers in four statements,
+  then evaluates every worker × template × tier in Python (every level of every observation,
+  empty pairs included), each worker's evidence sorted and dated once; the SQL reads the
+  rows once and only counts them.
 
 - **Bulk issuance.** A copy of the small database gets a few hundred approved decisions
   ({issue_batch} per timed batch; Proposal rows written directly, for the measured team ×
@@ -103,25 +106,36 @@ The absolute numbers in the context column are there to read the ratios, not goa
   third of the team has an email, a third a telephone, the rest their identity URL), the
   issuer's key and every BadgeClass needed (artwork rendered before timing: a class's first
   badge pays it once, shown in the context). A batch is what `flask badges issue --apply`
-  does: read the decisions, `services.badges.issue` for each (BadgeClass and key looked up,
-  recipient hashed, evidence narrative, assertion row, RS256 JWS, audit row), one commit.
+  does: read the decisions, `services.badges.issue_all` (per batch: workers, templates,
+  classes, evidence and the issuer's key read once, each class URL, key verification object
+  and person's normalised identity made once; per badge: recipient hashed, evidence
+  narrative, assertion document built from the row's values, RS256 JWS written with
+  `cryptography` (the bytes PyJWT wrote); assertion rows in one multi-row insert returning
+  them, audit rows in another), one commit.
   The baseline is {sign_batch} bare RSA-2048 signatures (`cryptography`, PKCS#1 v1.5,
   SHA-256) of a real JWS signing input with the same key. Both run in this process in
   turn for {issue_rounds} rounds after a warm-up; the figure is the median of the
   per-round ratios badges/s ÷ signatures/s (wall time; CPU per item in the context).
 - **PNG baking.** One BadgeClass PNG (400×400 artwork as issued) and the hosted JSON of a
-  badge as payload, baked in turn by `app.openbadges.bake_png` (chunk stream edited in
-  place), by `openbadges-bakery` 2.0.0's `bake` (pypng, chunk by chunk; a bench-only
-  dependency) and by Pillow (decode, save with a `PngInfo` iTXt chunk). Each output is
-  first read back by both `unbake_png` and the bakery's `unbake`. `bake_png` checks every
-  chunk's CRC, most of its time on this image; the bakery checks them when reading and
-  computes them again when writing. Each method's count per
+  badge as payload, baked in turn by what the download route does per request,
+  `services.badges.bake_class_png` on the app's database session (the class layouts of
+  that session's database found, then the class's layout by class id: a class image is
+  written once and never updated, so it is read from the database, its deferred column, and
+  cut with every CRC checked on the first bake only; the iTXt chunk made; the SHA-256 ETag
+  digest of the image digest and payload; the parts streamed, never joined), by
+  `openbadges-bakery` 2.0.0's `bake` (pypng, chunk by chunk; a bench-only dependency) and
+  by Pillow (decode, save with a `PngInfo` iTXt chunk), both given the image bytes in
+  memory. Each output is first read back by both `unbake_png` and the bakery's `unbake`,
+  and ours must equal `bake_png`'s bytes (CRCs checked). Each method's count per
   round is fixed first so that a round lasts about {bake_seconds:g} s; {bake_rounds} rounds,
   order rotated; the figures are medians of per-round ratios of bakes/s. The Pillow
   figure is informational (goal: simply faster than re-encoding).
-- **Hosted assertion JSON.** The issuance database, copied and filled by SQL (one
-  `INSERT … SELECT` over a recursive sequence, one transaction) with copies of its issued
-  assertions, new random public ids and one pre-signed JWS reused, to {assertions_small}
+- **Hosted assertion JSON.** The issued badges are first accepted by their earners
+  (`services.consent.accept`, not shown on the profile): since issue #10 a badge's address,
+  its baked downloads and its verification answer only once accepted. The issuance database
+  is then copied and filled by SQL (one `INSERT … SELECT` over a recursive sequence, one
+  transaction) with copies of its issued assertions (their consent included), new random
+  public ids and one pre-signed JWS reused, to {assertions_small}
   assertions, and a copy of that to {assertions_large}; `ANALYZE` after filling.
   `GET /badges/<id>.json` (in-process test client, whole request: lookup, document built
   from the rows, ETag) for a different random badge each time, alternating between the two
@@ -179,6 +193,42 @@ The absolute numbers in the context column are there to read the ratios, not goa
   warm-up); median(large) ÷ median(small). Its revocation check is
   `LocalResolver.revocation`, one indexed lookup of the assertion, not a read of the list.
 
+- **Worker's badge list.** A copy of the issuance database, filled by SQL as for the hosted
+  JSON figure to {portfolio_assertions} assertions of the measured team; then two new workers
+  of the measured structure, signed in with a password, get {many} and {few} badges: an
+  approved decision each (cycling through the current templates × tiers, each citing the
+  same four observations), issued by `services.badges.issue` a day apart (real JWS, artwork
+  of new classes rendered then) and accepted through `services.consent.accept` (every other
+  one shown on the profile). `GET /moi/badges` (in-process test client, whole request: the
+  session, the badge query, every card rendered, the passport's checkboxes) is timed for
+  each worker alternately ({list_rounds} requests each after a warm-up; each page must show
+  exactly its number of cards); the figure is median({many}) ÷ median({few}). The SQL
+  statements of one request are counted for both (an N+1 would make the count grow) and the
+  list query's plan is shown below. The same is timed, for context, on the issuance database
+  not filled (the same two workers added). Goal ≤ 10, half the growth of the badges: a page is a
+  fixed part F (session, layout, its few statements) and a part c per card (one joined row,
+  one card rendered); (F + {many}c) ÷ (F + {few}c) ≤ 10 gives each card at most about 9 % of
+  F, which a row read and a card rendered fit in, and a cost per badge that grows with the
+  rest of the database (a scan per badge) does not.
+- **Passport ÷ one PDF per badge.** The first {passport_badges} accepted badges of the
+  worker with {many}, made into sheets once (`badge_pdf.sheet_for`); then, in turn,
+  `badge_pdf.passport_pdf` of the {passport_badges} ({per_page} badges per A4 page) and
+  `badge_pdf.badge_pdf` of each of them, {pdf_rounds} rounds. Pure Python on one thread of
+  this process, so the time kept is CPU time; the figure is the median of per-round ratios
+  (the wall-clock ratio is in the context). Goal ≤ 1: printing the chosen badges together
+  must not cost more than printing each apart. The statements of `GET
+  /moi/badges/passeport.pdf?badge=…` for the same badges are counted too.
+- **ZIP export.** The first {export_badges} accepted badges of the same worker, loaded once
+  as the route loads them (`queries.portfolio.earner_badges`). `badge_export.export_archive`
+  of all of them (per badge: baked PNG and SVG, one-page PDF, assertion and BadgeClass JSON,
+  JWS; then a passport of all and `LISEZMOI.txt`) against {export_badges} exports of one
+  badge each (the same badges, each its own archive with its passport and guide), and an
+  export of the first {export_sizes} for the cost per badge as the archive grows; order
+  rotated, {export_rounds} rounds, CPU time, median of per-round ratios. Each archive is
+  checked first (its entries, their CRCs), and the statements run while it is built from
+  loaded badges are counted (none: nothing is read per badge). Goal ≤ 1.2: linear or
+  better, nothing growing with the square of the badges.
+
 Run with `make bench` (not part of `make test`; no test is timed; it builds the validator's
 virtualenv first). Database: SQLite only.
 """
@@ -208,7 +258,7 @@ def _recompute_context(d: dict[str, Any]) -> str:
         f"{d['templates']} templates in {d['recompute_s']:g} s CPU), SQL "
         f"{_n(d['sql_pairs_per_s'])} pairs/s ({d['sql_ms']:g} ms CPU, {d['sql_rows']} rows, "
         f"{_PLANS[d['sql_plan_used']]}; {_PLANS[other]}: {d[f'sql_{other}_ms']:g} ms); "
-        f"{d['statements_per_worker']:g} SQL statements per worker"
+        f"{d['statements']} SQL statements for the {d['workers']} workers"
     )
 
 
@@ -272,8 +322,38 @@ def _verification_context(d: dict[str, Any]) -> str:
     )
 
 
+def _portfolio_context(d: dict[str, Any]) -> str:
+    if "many_ms" in d:
+        return (
+            f"{d['many_ms']:g} ms with {d['many']} badges vs {d['few_ms']:g} ms with "
+            f"{d['few']} ({d['per_badge_ms']:g} ms more per badge); {d['statements_many']} vs "
+            f"{d['statements_few']} SQL statements per request; "
+            f"{d['image_bytes_many'] / 2**20:.1f} MB of class artwork read for {d['many']} "
+            f"badges; with {_n(d['issued_assertions'])} assertions stored: "
+            f"{d['issued_many_ms']:g} vs {d['issued_few_ms']:g} ms "
+            f"(ratio {_value(d['issued_ratio'])})"
+        )
+    if "passport_ms" in d:
+        return (
+            f"passport {d['passport_ms']:g} ms ({d['passport_pages']} pages, "
+            f"{_n(d['passport_bytes'])} bytes) vs {d['pages_ms']:g} ms for {d['badges']} "
+            f"one-page PDFs ({_n(d['pages_bytes'])} bytes), CPU; wall-clock ratio "
+            f"{_value(d['wall_ratio'])}; {d['statements_passport']} SQL statements per "
+            "passport request"
+        )
+    per_badge = ", ".join(f"{n}: {ms:g} ms" for n, ms in d["per_badge_ms"].items())
+    return (
+        f"{_n(round(d['all_ms']))} ms for {d['badges']} badges vs {_n(round(d['alone_ms']))} "
+        f"ms one at a time (CPU; wall-clock ratio {_value(d['wall_ratio'])}); per badge "
+        f"with {per_badge}; {d['statements_archive']} SQL statements while the archive is "
+        f"built, {d['statements_route_few']} per export request ({d['few']} badges)"
+    )
+
+
 def _context(figure: Figure) -> str:
     d = figure.details
+    if {"many_ms", "passport_ms", "alone_ms"} & d.keys():
+        return _portfolio_context(d)
     if {"page_per_s", "library_per_s", "validator_per_s", "revoked_small"} & d.keys():
         return _verification_context(d)
     if {"issued_per_s", "jalon_per_s", "assertions_small"} & d.keys():
@@ -296,6 +376,17 @@ def _context(figure: Figure) -> str:
             f"{d['statements_small']} vs {d['statements_large']} SQL statements per page"
         ).replace(",", " ")
     return ""
+
+
+def _short_query(query: str) -> str:
+    """The statement without its long column list, one clause a line."""
+    start = query.find(" FROM ")
+    if start < 0:
+        return query
+    text = "SELECT … " + query[start + 1 :]
+    for clause in (" LEFT OUTER JOIN ", " WHERE ", " ORDER BY "):
+        text = text.replace(clause, "\n" + clause.strip() + " ")
+    return text
 
 
 def markdown(figures: list[Figure], run: dict[str, Any], method: dict[str, Any]) -> str:
@@ -325,6 +416,23 @@ def markdown(figures: list[Figure], run: dict[str, Any], method: dict[str, Any])
                 "```",
                 "",
                 *[f"    {step}" for step in plan],
+                "",
+            ]
+        listing = f.details.get("list_plan")
+        if listing:
+            lines += [
+                "## Query plan of the worker's badge list "
+                f"({_n(f.details['assertions'])} assertions)",
+                "",
+                "```sql",
+                _short_query(f.details.get("list_query") or ""),
+                "```",
+                "",
+                *[f"    {step}" for step in listing],
+                "",
+                f"With {_n(f.details['issued_assertions'])} assertions stored:",
+                "",
+                *[f"    {step}" for step in f.details.get("issued_plan", [])],
                 "",
             ]
         for name, plan in f.details.get("aggregate_plans", {}).items():

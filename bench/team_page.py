@@ -15,9 +15,8 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
-from app.extensions import db
+from bench.sql import query_plan, recorded_statements
 from bench.world import ENCADRANT_LOGIN, PASSWORD, World, dispose, make_app
 
 ROUNDS = 60
@@ -41,33 +40,6 @@ def _get(client: FlaskClient, path: str) -> None:
         raise RuntimeError(f"team page failed ({response.status_code})")
 
 
-def _statements(app: Flask, client: FlaskClient, path: str) -> list[tuple[str, Any]]:
-    """Every SQL statement (with its parameters) that one request of the page runs."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        _get(client, path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return seen
-
-
-def _plan(app: Flask, statement: str, parameters: Any) -> list[str]:
-    with app.app_context():
-        rows = db.session.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, parameters
-        )
-        plan = [str(row[-1]) for row in rows]
-        db.session.remove()
-    return plan
-
-
 def measure(world: World, small_url: str, large_url: str) -> dict[str, Any]:
     """Median page time on each database, their ratio, statement counts and the plan."""
     apps = [make_app(url, world.keys_dir, WTF_CSRF_ENABLED=False) for url in (small_url, large_url)]
@@ -84,10 +56,11 @@ def measure(world: World, small_url: str, large_url: str) -> dict[str, Any]:
                 _get(clients[side], path)
                 times[side].append(time.perf_counter() - started)
         statements = [
-            _statements(app, client, path) for app, client in zip(apps, clients, strict=True)
+            recorded_statements(app, lambda c=client: _get(c, path))
+            for app, client in zip(apps, clients, strict=True)
         ]
         counts = next((s for s in statements[1] if COUNTS_MARK in s[0]), None)
-        plan = _plan(apps[1], *counts) if counts else ["(counts query not found)"]
+        plan = query_plan(apps[1], *counts) if counts else ["(counts query not found)"]
     finally:
         for app in apps:
             dispose(app)

@@ -45,7 +45,7 @@ from app.models.base import utcnow
 from app.services import revocations
 from app.services.badges import Issuing
 from app.services.verification import LocalResolver, verify_badge
-from bench.openbadges import count_statements
+from bench.sql import count_statements
 from bench.world import World, dispose, make_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,6 +20,7 @@ from app.database import prepare_sqlite
 from app.extensions import db
 from tests.support import world
 from tests.support.databases import DatabaseFactory
+from tests.support.live import closing_first
 
 BACKEND = os.environ.get("JALON_TEST_DATABASE", "sqlite")
 DB_FIXTURES = {
@@ -60,6 +61,8 @@ def build_config(url: str, keys_dir: Path, **overrides: Any) -> dict[str, Any]:
         "GUARD_GET_WRITES": True,
         "KEYS_DIR": str(keys_dir),
         "BASE_URL": "http://localhost",
+        # Notifications go to a file of the test session, never to the repository's instance/.
+        "OUTBOX_PATH": str(keys_dir.parent / "outbox.jsonl"),
     }
     config.update(overrides)
     return config
@@ -172,7 +175,7 @@ def db_session(shared_world_engine) -> Iterator[Session]:  # type: ignore[no-unt
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, closing_first(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -181,6 +184,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join(timeout=10)
 
 

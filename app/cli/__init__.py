@@ -7,7 +7,15 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     """Add every command group to ``app.cli``."""
-    from app.cli import assessments, badge_templates, badges, demo, keys, referentials
+    from app.cli import (
+        assessments,
+        badge_templates,
+        badges,
+        demo,
+        keys,
+        notifications,
+        referentials,
+    )
 
     app.cli.add_command(referentials.group)
     app.cli.add_command(keys.group)
@@ -15,3 +23,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(assessments.group)
     app.cli.add_command(badge_templates.group)
     app.cli.add_command(badges.group)
+    app.cli.add_command(notifications.group)

@@ -8,9 +8,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.domain.enums import Role
 from app.extensions import db
-from app.models import Membership, MembershipRole, Structure
+from app.models import Structure
 from app.models.base import utcnow
 from app.services import assessments as service
 
@@ -26,28 +25,18 @@ def group() -> None:
 @with_appcontext
 def recompute(structure_id: str | None, apply: bool) -> None:
     """Recompute every status with the engine; report what changed."""
-    query = (
-        select(Membership)
-        .join(MembershipRole)
-        .join(Structure)
-        .where(MembershipRole.role == Role.SALARIE, Structure.deactivated_at.is_(None))
-        .order_by(Membership.id)
-    )
     if structure_id:
         known = db.session.scalar(select(Structure.id).where(Structure.public_id == structure_id))
         if known is None:
             click.echo(f"error: no structure with id {structure_id}.", err=True)
             sys.exit(1)
-        query = query.where(Structure.public_id == structure_id)
-    workers = db.session.scalars(query).unique().all()
+    workers = service.workers_to_recompute(db.session, structure_id)
     templates = service.current_templates(db.session)
     now = utcnow()
-    changes = []
-    with click.progressbar(workers, label="Recalcul", file=sys.stderr) as bar:
-        for worker in bar:
-            changes += service.recompute_worker(
-                db.session, worker=worker, now=now, templates=templates, apply=apply
-            )
+    with click.progressbar(length=len(workers), label="Recalcul", file=sys.stderr) as bar:
+        changes = service.recompute_workers(
+            db.session, workers=workers, now=now, templates=templates, apply=apply, done=bar.update
+        )
     for change in changes:
         click.echo(
             f"{'changed' if apply else 'would change'}: {change.worker.user.login} "

@@ -1,19 +1,24 @@
-"""``flask badges …``: issue approved decisions, list issued badges."""
+"""``flask badges …``: issue approved decisions, list issued badges, re-issue a person's
+badges to their current identity, verify a badge."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import Assertion
 from app.models.base import utcnow
 from app.openbadges import iso8601
 from app.services import badges as service
+from app.services import notifications
+from app.services.senders import senders_from_config
 
 
 @click.group("badges", help="Badges numériques (Open Badges 2.0).")
@@ -42,13 +47,18 @@ def issue(apply: bool) -> None:
     now = utcnow()
     try:
         with click.progressbar(pending, label="Délivrance", show_pos=True) as bar:
-            for proposal in bar:
-                service.issue(db.session, proposal, issuing=issuing, now=now)
+            issued = list(service.issue_all(db.session, bar, issuing=issuing, now=now))
     except service.IssuanceError as error:
         db.session.rollback()
         raise click.ClickException(f"nothing issued: {error.message}") from error
+    base_url = str(current_app.config["BASE_URL"])
+    outgoing = [
+        notifications.queue_badge_pending(db.session, assertion=a, base_url=base_url, now=now)
+        for a in issued
+    ]
     db.session.commit()
     click.echo(f"issued: {len(pending)} badge(s)")
+    _deliver(outgoing, now)  # told once the badges are committed
 
 
 @group.command("list")
@@ -62,7 +72,9 @@ def list_badges(as_json: bool) -> None:
         {
             "id": a.public_id,
             "name": service.badge_name(a.badge_class.template, a.badge_class.level),
-            "state": a.state(now),
+            "state": a.status(now),
+            "consent": a.consent,
+            "on_profile": a.on_profile,
             "revocation_reason": a.revocation_reason,
             "replaces": a.replaces.public_id if a.replaces else None,
             "recipient_type": a.recipient_type,
@@ -82,6 +94,70 @@ def list_badges(as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['id']}\t{row['state']}\t{row['recipient_type']}\t{row['name']}")
+
+
+@group.command("reissue")
+@click.option("--worker", "login", required=True, help="Identifiant de la personne.")
+@click.option("--apply", is_flag=True, help="Ré-émettre (sinon : dire ce qui serait fait).")
+@with_appcontext
+def reissue(login: str, apply: bool) -> None:
+    """Re-issue a person's badges that still name their former email or telephone (BDG-04).
+
+    Each old badge is revoked (« identité mise à jour ») and replaced for the same decision,
+    with the person's choices kept. Only the kinds of identity are printed, never their values.
+    """
+    from app.services import accounts, identities
+
+    user = accounts.find_by_login(db.session, login)
+    if user is None:
+        raise click.ClickException(f"no account with the identifier {login!r}")
+    issuing = service.Issuing.from_config(current_app.config)
+    stale = identities.stale_badges(db.session, user, issuing)
+    if not stale:
+        click.echo(f"Every badge of {user.login} names their current identity.")
+        return
+    now = utcnow()
+    if not apply:
+        for a in stale:
+            kind, _ = service.recipient_identity(user, a.structure, issuing.urls)
+            click.echo(
+                f"would re-issue: {a.public_id}\t{a.status(now)}\t{a.recipient_type} -> {kind}\t"
+                f"{service.badge_name(a.badge_class.template, a.badge_class.level)} "
+                f"({a.structure.name})"
+            )
+        click.echo(f"Dry run: {len(stale)} badge(s), nothing written. Add --apply to re-issue.")
+        return
+    try:
+        pairs = identities.reissue_to_current_identity(
+            db.session, user=user, issuing=issuing, now=now, actor=None
+        )
+        outgoing = notifications.queue_badges_renewed(
+            db.session, pairs=pairs, base_url=str(current_app.config["BASE_URL"]), now=now
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"nothing re-issued: {error.message}") from error
+    db.session.commit()
+    for old, new in pairs:
+        click.echo(f"re-issued: {old.public_id} -> {new.public_id} ({new.recipient_type})")
+    click.echo(f"re-issued: {len(pairs)} badge(s)")
+    if outgoing:
+        _deliver(outgoing, now)
+
+
+def _deliver(outgoing: list[notifications.Outgoing], now: datetime) -> None:
+    """Send messages recorded with a committed action, commit the attempts, and sum up.
+
+    A failed send is kept on its notification, for the admin's page.
+    """
+    senders = senders_from_config(current_app.config)
+    sent = [notifications.deliver(db.session, o, senders=senders, now=now) for o in outgoing]
+    db.session.commit()
+    in_person = sum(o.message is None for o in outgoing)
+    click.echo(
+        f"notified: {sum(sent)} sent, {len(sent) - sum(sent) - in_person} failed, "
+        f"{in_person} without phone or e-mail"
+    )
 
 
 @group.command("verify")

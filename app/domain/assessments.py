@@ -7,10 +7,12 @@ in the structure's time zone. A single observation never suffices by default (AS
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 
@@ -53,9 +55,9 @@ class Criteria:
     hold_latest: int | None = None
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One observation as the engine sees it: its latest version only."""
+class Evidence(NamedTuple):
+    """One observation as the engine sees it: its latest version only (a named tuple: a
+    structure's recompute makes one per observation)."""
 
     observation_id: str
     level: int | None
@@ -139,6 +141,35 @@ def _local_day(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One worker's evidence for one template, read once for all its tiers: the current
+    observations (not withdrawn, with a level, not in the future) in order, each with its
+    local day."""
+
+    current: tuple[Evidence, ...]
+    days: tuple[date, ...]
+    today: date
+
+
+def prepare(evidence: Iterable[Evidence], *, now: datetime, timezone: str) -> Prepared:
+    """The part of ``evaluate`` that does not depend on the criteria, done once."""
+    tz = ZoneInfo(timezone)
+    current = tuple(
+        sorted(
+            (
+                e
+                for e in evidence
+                if not e.withdrawn and e.level is not None and e.observed_at <= now
+            ),
+            key=lambda e: (e.observed_at, e.observation_id),
+        )
+    )
+    return Prepared(
+        current, tuple(_local_day(e.observed_at, tz) for e in current), _local_day(now, tz)
+    )
+
+
 def evaluate(
     criteria: Criteria,
     evidence: Iterable[Evidence],
@@ -148,16 +179,51 @@ def evaluate(
     has_self_assessment: bool = False,
 ) -> Assessment:
     """Evaluate one worker × template × level. Order of ``evidence`` never matters."""
-    tz = ZoneInfo(timezone)
-    today = _local_day(now, tz)
-    current = sorted(
-        (e for e in evidence if not e.withdrawn and e.level is not None and e.observed_at <= now),
-        key=lambda e: (e.observed_at, e.observation_id),
+    return evaluate_prepared(
+        criteria, prepare(evidence, now=now, timezone=timezone), has_self_assessment
     )
-    qualifying = [e for e in current if e.level is not None and e.level >= criteria.min_level]
-    days = sorted({_local_day(e.observed_at, tz) for e in qualifying})
-    span = (days[-1] - days[0]).days if days else 0
+
+
+def evaluate_prepared(
+    criteria: Criteria, prepared: Prepared, has_self_assessment: bool = False
+) -> Assessment:
+    """``evaluate`` on evidence already prepared (one ``prepare`` for every tier)."""
+    if not prepared.current:
+        return _without_evidence(criteria, has_self_assessment)
+    current = prepared.current
+    level = criteria.min_level
+    qualifying: list[Evidence] = []
+    qualifying_days: set[date] = set()
+    for e, day in zip(current, prepared.days, strict=True):
+        if e.level is not None and e.level >= level:
+            qualifying.append(e)
+            qualifying_days.add(day)
+    first, last = (min(qualifying_days), max(qualifying_days)) if qualifying_days else (None, None)
+    return _assessment(
+        criteria, current, qualifying, first, last, prepared.today, has_self_assessment
+    )
+
+
+@lru_cache(maxsize=1024)
+def _without_evidence(criteria: Criteria, has_self_assessment: bool) -> Assessment:
+    """Without any current observation the answer depends on the criteria alone (most
+    worker × template pairs of a structure): computed once."""
+    return _assessment(criteria, (), [], None, None, None, has_self_assessment)
+
+
+def _assessment(
+    criteria: Criteria,
+    current: Sequence[Evidence],
+    qualifying: list[Evidence],
+    first: date | None,
+    last: date | None,
+    today: date | None,
+    has_self_assessment: bool,
+) -> Assessment:
+    span = (last - first).days if first is not None and last is not None else 0
     min_observations = max(criteria.min_observations, MIN_OBSERVATIONS_FLOOR)
+    observers = len({e.observer_id for e in qualifying})
+    situations = len({e.situation_id for e in qualifying})
     results = [
         CriterionResult(
             "observations",
@@ -168,19 +234,23 @@ def evaluate(
         CriterionResult(
             "observers",
             criteria.distinct_observers,
-            len({e.observer_id for e in qualifying}),
-            len({e.observer_id for e in qualifying}) >= criteria.distinct_observers,
+            observers,
+            observers >= criteria.distinct_observers,
         ),
         CriterionResult(
             "situations",
             criteria.distinct_situations,
-            len({e.situation_id for e in qualifying}),
-            len({e.situation_id for e in qualifying}) >= criteria.distinct_situations,
+            situations,
+            situations >= criteria.distinct_situations,
         ),
         CriterionResult("span", criteria.min_span_days, span, span >= criteria.min_span_days),
     ]
     if criteria.max_age_days is not None:
-        age = (today - days[-1]).days if days else criteria.max_age_days + 1
+        age = (
+            (today - last).days
+            if last is not None and today is not None
+            else criteria.max_age_days + 1
+        )
         results.append(
             CriterionResult("max_age", criteria.max_age_days, age, age <= criteria.max_age_days)
         )

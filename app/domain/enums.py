@@ -64,6 +64,8 @@ class CodeKind(StrEnum):
     INVITATION = "invitation"
     RESET = "reset"
     RECOVERY = "recovery"
+    #: Printed on a claim sheet (with a QR code) for a worker without e-mail (SHR-06).
+    CLAIM = "claim"
 
 
 class SituationType(StrEnum):

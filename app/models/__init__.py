@@ -20,6 +20,7 @@ from app.models.audit import AuditEvent
 from app.models.badges import Assertion, BadgeClass, BadgeVerification
 from app.models.base import Base
 from app.models.keys import SigningKey
+from app.models.notifications import OutboundNotification
 from app.models.observations import (
     Capture,
     Observation,
@@ -54,6 +55,7 @@ __all__ = [
     "BadgeTemplate",
     "DecisionNote",
     "Notification",
+    "OutboundNotification",
     "Proposal",
     "FileReadLog",
     "FocusCompetence",

@@ -63,6 +63,9 @@ class User(UserMixin, Base):
     identity_id: Mapped[str | None] = mapped_column(
         String(32), default=new_public_id, unique=True, index=True
     )
+    # Opt-in: the public profile at the identity URL lists the badges the person chose
+    # (SHR-09); it answers 404 while this is off.
+    profile_public: Mapped[bool_false]
     created_at: Mapped[created_at]
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -106,6 +109,9 @@ class Structure(Base):
     issuer_name: Mapped[str | None] = mapped_column(String(200))
     issuer_description: Mapped[str | None] = mapped_column(Text)
     network_name: Mapped[str | None] = mapped_column(String(200))
+    # LinkedIn's numeric id of the structure's company page, so that "Ajouter à LinkedIn"
+    # shows the issuer's logo (SHR-04); its name is used when unset.
+    linkedin_organization_id: Mapped[str | None] = mapped_column(String(20))
     role_titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # "pictos3" (3 pictogram choices) or "levels5" (the 5 levels in words), SELF-04.
     self_assessment_format: Mapped[str] = mapped_column(

@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.accounts import Membership, Structure, User
@@ -33,9 +44,11 @@ class BadgeClass(Base):
     # What the class aligns to, pinned at creation: the Jalon referential version of each
     # competence (and its ROME/ESCO codes), then the template's own alignments (BDG-02).
     alignments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # The artwork, rendered once (its JSON is built from the immutable template version).
-    image_png: Mapped[bytes] = mapped_column(LargeBinary)
-    image_svg: Mapped[str] = mapped_column(Text)
+    # The artwork, rendered once (its JSON is built from the immutable template version) and
+    # never updated. Deferred: loading a class (every badge lookup does) leaves them unread;
+    # a download bakes from a layout cut once per class (services.badges.bake_class_png).
+    image_png: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    image_svg: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[created_at]
 
     structure: Mapped[Structure] = relationship()
@@ -46,7 +59,11 @@ class Assertion(Base):
     """One issued badge. ``public_id`` is its opaque public address (BDG-09)."""
 
     __tablename__ = "assertions"
-    __table_args__ = (Index("ix_assertions_structure_issued", "structure_id", "issued_on"),)
+    __table_args__ = (
+        Index("ix_assertions_structure_issued", "structure_id", "issued_on"),
+        # "Is this badge replaced?" is asked for every badge an earner's pages list.
+        Index("ix_assertions_replaces_id", "replaces_id"),
+    )
 
     id: Mapped[intpk]
     public_id: Mapped[public_id]
@@ -71,6 +88,12 @@ class Assertion(Base):
     revocation_reason: Mapped[str | None] = mapped_column(String(40))
     # The badge this one replaces (same decision, after a key compromise or identity change).
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("assertions.id"))
+    # The earner's say (app.domain.consent, SHR-01): a badge is public only once accepted,
+    # listed on their public profile only when ``on_profile``, named only as they chose.
+    consent: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    on_profile: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    earner_name: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    consent_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     structure: Mapped[Structure] = relationship()
     badge_class: Mapped[BadgeClass] = relationship()
@@ -79,6 +102,18 @@ class Assertion(Base):
     user: Mapped[User] = relationship()
     signing_key: Mapped[SigningKey] = relationship()
     replaces: Mapped[Assertion | None] = relationship(remote_side="Assertion.id")
+
+    @property
+    def is_public(self) -> bool:
+        """Accepted by its earner: only then does its hosted address answer (SHR-01)."""
+        return self.consent == "accepted"
+
+    def status(self, now: datetime) -> str:
+        """What the badge is to its earner: ``pending`` or ``declined`` until accepted,
+        then its public :meth:`state`. A withdrawn badge is ``revoked`` whatever came first."""
+        if self.revoked_at is None and self.consent != "accepted":
+            return self.consent
+        return self.state(now)
 
     def state(self, now: datetime) -> str:
         """``revoked``, ``expired`` or ``valid``."""

@@ -25,8 +25,13 @@ def utcnow() -> datetime:
 
 
 def new_public_id() -> str:
-    """An opaque random identifier for URLs (never a row id): 128 bits, URL-safe."""
-    return secrets.token_urlsafe(16)
+    """An opaque random identifier for URLs (never a row id): 128 bits, URL-safe.
+
+    Never starting with "-", which a command line would read as an option
+    (``flask keys compromised <id>``)."""
+    while (candidate := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return candidate
 
 
 class UTCDateTime(TypeDecorator[datetime]):

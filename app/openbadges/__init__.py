@@ -5,7 +5,18 @@ offline JSON-LD processing with the shipped v2 context (``jsonld``), RS256 JWS s
 (``signing``) and verification of hosted and signed badges (``verifier``). Errors: ``errors.py``.
 """
 
-from app.openbadges.baking import bake_png, bake_svg, check_png, unbake_png, unbake_svg
+from app.openbadges.baking import (
+    BakedPng,
+    PngLayout,
+    PngLayouts,
+    bake_png,
+    bake_svg,
+    baked_png_parts,
+    check_png,
+    png_layout,
+    unbake_png,
+    unbake_svg,
+)
 from app.openbadges.documents import (
     assertion,
     badge_class,
@@ -64,6 +75,7 @@ from app.openbadges.verifier import (
 __all__ = [
     "CHECKS",
     "CONTEXT_URL",
+    "BakedPng",
     "BakingError",
     "Check",
     "DocumentError",
@@ -71,6 +83,8 @@ __all__ = [
     "JsonLdError",
     "JwsFormatError",
     "OpenBadgesError",
+    "PngLayout",
+    "PngLayouts",
     "RecipientError",
     "RevocationStatus",
     "SignatureError",
@@ -79,6 +93,7 @@ __all__ = [
     "badge_class",
     "bake_png",
     "bake_svg",
+    "baked_png_parts",
     "check_png",
     "compact",
     "cryptographic_key",
@@ -97,6 +112,7 @@ __all__ = [
     "normalise_identity",
     "normalize",
     "parse_jws",
+    "png_layout",
     "private_key_to_pem",
     "public_key_to_pem",
     "recipient",

@@ -16,10 +16,16 @@ Every bad input raises :class:`~app.openbadges.errors.BakingError`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
+import threading
 import zlib
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
@@ -86,10 +92,6 @@ def _is_openbadges_text(kind: bytes, data: bytes) -> bool:
     return kind in _TEXT_TYPES and data.startswith(KEYWORD + b"\0")
 
 
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
 def _check_payload(payload: str) -> None:
     if not isinstance(payload, str) or not payload.strip(_XML_SPACE):
         raise BakingError("the payload to bake must be a non-empty string")
@@ -102,32 +104,127 @@ def check_png(png: bytes) -> None:
         raise BakingError("corrupt PNG: the first chunk is not IHDR")
 
 
+@dataclass(frozen=True)
+class PngLayout:
+    """A PNG cut where a baked chunk goes: made once per image, then baked into many times.
+
+    ``head`` is the signature and IHDR, ``rest`` every later byte in order with any earlier
+    ``openbadges`` text chunk left out; ``png`` is the image it was cut from.
+    """
+
+    png: bytes
+    head: bytes
+    rest: tuple[bytes, ...]
+
+    @cached_property
+    def digest(self) -> bytes:
+        """The image's SHA-256 (computed on first use), to name it in a baked file's ETag."""
+        return hashlib.sha256(self.png).digest()
+
+
+def png_layout(png: bytes, *, verify: bool = True) -> PngLayout:
+    """Walk ``png`` once (every CRC checked unless ``verify`` is false) and cut it for baking.
+
+    Only the chunk stream is read: all other bytes (including data after IEND) are kept.
+    """
+    chunks, iend_end = _png_chunks(png, verify=verify)
+    if chunks[0][2] != b"IHDR":
+        raise BakingError("corrupt PNG: the first chunk is not IHDR")
+    data = bytes(png)
+    rest: list[bytes] = []
+    # Runs of kept chunks are copied as one slice (an old openbadges chunk is dropped).
+    run_start = chunks[1][0] if len(chunks) > 1 else iend_end
+    for start, end, kind, text in chunks[1:]:
+        if _is_openbadges_text(kind, text):
+            rest.append(data[run_start:start])
+            run_start = end
+    rest.append(data[run_start:])
+    return PngLayout(
+        png=data,
+        head=data[: chunks[0][1]],
+        rest=tuple(part for part in rest if part),
+    )
+
+
+class PngLayouts:
+    """Layouts of the few images baked again and again (badge class images), by a key.
+
+    A key names one image for good: the image is read (``load()``) and cut, every CRC
+    checked, the first time the key is met, and never again. So a key must never name other
+    bytes later: use one ``PngLayouts`` per source of images (one per database), with keys
+    whose image is immutable there. Safe to share between threads; past ``maxsize`` images
+    the oldest is forgotten.
+    """
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self._layouts: dict[Hashable, PngLayout] = {}
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], bytes]) -> PngLayout:
+        """The layout of the image named ``key``, cut from ``load()`` on first use only."""
+        found = self._layouts.get(key)
+        if found is not None:
+            return found
+        layout = png_layout(load())
+        with self._lock:
+            self._layouts.pop(key, None)
+            while len(self._layouts) >= self._maxsize:
+                del self._layouts[next(iter(self._layouts))]
+            self._layouts[key] = layout
+        return layout
+
+
+_U32 = struct.Struct(">I").pack
+#: An uncompressed iTXt chunk's type and fields before its text, their length and CRC.
+_ITXT_PREFIX = b"iTXt" + KEYWORD + b"\0\0\0\0\0"
+_ITXT_FIELDS = len(_ITXT_PREFIX) - 4
+_ITXT_PREFIX_CRC = zlib.crc32(_ITXT_PREFIX)
+#: The chunk's length, then its type and fields before the text.
+_ITXT_HEAD = struct.Struct(f">I{len(_ITXT_PREFIX)}s").pack
+
+
+class BakedPng(NamedTuple):
+    """A baked PNG as byte strings to send in order, and a digest naming its content."""
+
+    parts: list[bytes]
+    #: SHA-256 (hex) of the image's digest and the payload, which together decide every byte.
+    digest: str
+
+
+def baked_png_parts(layout: PngLayout, payload: str) -> BakedPng:
+    """The PNG of ``layout`` with ``payload`` baked in, not joined: the bytes of ``bake_png``.
+
+    A download streams the parts, the image's own bytes shared by every bake; they are
+    ``bytes`` (a WSGI body's type). The digest (a strong ETag) never hashes the image again.
+    """
+    if not isinstance(payload, str) or not payload.strip(_XML_SPACE):
+        _check_payload(payload)  # raises, saying why
+    try:
+        text = payload.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BakingError("the payload cannot be encoded as UTF-8") from exc
+    return BakedPng(
+        [
+            layout.head,
+            _ITXT_HEAD(len(text) + _ITXT_FIELDS, _ITXT_PREFIX),
+            text,
+            _U32(zlib.crc32(text, _ITXT_PREFIX_CRC)),
+            *layout.rest,
+        ],
+        hashlib.sha256(layout.digest + text).hexdigest(),
+    )
+
+
 def bake_png(png: bytes, payload: str, *, verify: bool = True) -> bytes:
     """Return ``png`` with ``payload`` in an ``openbadges`` iTXt chunk right after IHDR.
 
     Only the chunk stream is edited: all other bytes (including data after IEND) are kept.
     ``verify=False`` skips recomputing the image chunks' CRCs, for an image that passed
-    ``check_png`` when it was stored (baking on every download stays cheap).
+    ``check_png`` when it was stored.
     """
     _check_payload(payload)
-    try:
-        text = payload.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise BakingError("the payload cannot be encoded as UTF-8") from exc
-    chunks, iend_end = _png_chunks(png, verify=verify)
-    if chunks[0][2] != b"IHDR":
-        raise BakingError("corrupt PNG: the first chunk is not IHDR")
-    itxt = _png_chunk(b"iTXt", KEYWORD + b"\0\0\0\0\0" + text)
-    view = memoryview(png)
-    parts = [PNG_SIGNATURE, view[chunks[0][0] : chunks[0][1]], itxt]
-    # Runs of kept chunks are copied as one slice (an old openbadges chunk is dropped).
-    run_start = chunks[1][0] if len(chunks) > 1 else iend_end
-    for start, end, kind, data in chunks[1:]:
-        if _is_openbadges_text(kind, data):
-            parts.append(view[run_start:start])
-            run_start = end
-    parts.append(view[run_start:])
-    return b"".join(parts)
+    return b"".join(baked_png_parts(png_layout(png, verify=verify), payload).parts)
 
 
 def _itxt_text(data: bytes) -> str:

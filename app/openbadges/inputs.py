@@ -113,7 +113,8 @@ def _read_input(run: _Run, source: Any, max_bytes: int) -> str:
     if kind == "jws":
         run.method, run.jws = "signed", value
         try:
-            _header, run.assertion = signing.parse(value)
+            run.parsed_jws = signing.read(value)  # read once; ``signature`` verifies it
+            run.assertion = run.parsed_jws.payload
         except SignatureError as exc:
             if type(exc) is not SignatureError:  # JwsFormatError: nothing readable
                 raise _Failed(f"{where} is not a readable JWS: {_short(str(exc))}") from None

@@ -12,11 +12,13 @@ import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from app.openbadges.errors import FetchError
 from app.openbadges.revocation import Fetch, RevocationLookup, RevocationStatus
+from app.openbadges.signing import ParsedJws
 from app.openbadges.verification_result import CHECKS, Check, Verification
 
 # A failure of one of these stops the run: later checks would rest on an unproven assertion.
@@ -27,6 +29,8 @@ _HOSTED = frozenset({"HostedBadge", "hosted", _OBI + "HostedBadge"})
 _SIGNED = frozenset({"SignedBadge", "signed", _OBI + "SignedBadge"})
 _SPACE = re.compile(r"\s")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_KEPT_LENGTH = 2048
+_T = TypeVar("_T")
 
 
 class _Failed(Exception):
@@ -51,6 +55,20 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _kept(function: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``function`` (pure) of a string, its answers kept for short strings: a verifier meets
+    the same URLs and reasons again and again. Long strings, rare and possibly hostile, are
+    computed each time, so that the caches stay small (1 024 strings of 2 kB at most)."""
+    cached = lru_cache(maxsize=1024)(function)
+
+    @wraps(function)
+    def call(text: str) -> _T:
+        return cached(text) if len(text) <= _KEPT_LENGTH else function(text)
+
+    return call
+
+
+@_kept
 def _sentence(text: str) -> str:
     """``text`` as a sentence: capital first letter, final full stop."""
     text = text[:1].upper() + text[1:]
@@ -58,7 +76,14 @@ def _sentence(text: str) -> str:
 
 
 def _http_url(value: Any) -> bool:
-    if not isinstance(value, str) or not value or _SPACE.search(value):
+    """``value`` is an absolute http(s) URL with a host (and a valid port, if any)."""
+    return isinstance(value, str) and _http_url_text(value)
+
+
+@_kept
+def _http_url_text(value: str) -> bool:
+    """``_http_url`` of a string."""
+    if not value or _SPACE.search(value):
         return False
     try:
         parts = urlsplit(value)
@@ -68,6 +93,7 @@ def _http_url(value: Any) -> bool:
     return parts.scheme in _DEFAULT_PORTS and bool(parts.hostname)
 
 
+@_kept
 def _origin(url: str) -> str:
     """``scheme://host:port`` with the default port made explicit (``_http_url`` holds)."""
     parts = urlsplit(url)
@@ -84,9 +110,17 @@ def _list_of(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+@lru_cache(maxsize=32)
+def _type_names(names: tuple[str, ...]) -> frozenset[str]:
+    """The type names ``_has_type`` accepts: short and in the Open Badges namespace."""
+    return frozenset(names) | {_OBI + name for name in names}
+
+
 def _has_type(document: dict[str, Any], *names: str) -> bool:
-    wanted = set(names) | {_OBI + name for name in names}
-    return any(isinstance(item, str) and item in wanted for item in _list_of(document.get("type")))
+    wanted, value = _type_names(names), document.get("type")
+    if isinstance(value, str):
+        return value in wanted
+    return isinstance(value, list) and any(isinstance(i, str) and i in wanted for i in value)
 
 
 def _reference(value: Any) -> str | None:
@@ -141,6 +175,7 @@ class _Run:
     assertion: dict[str, Any] | None = None
     fetched_from: str | None = None
     jws: str | None = None
+    parsed_jws: ParsedJws | None = None
     refused_jws: str | None = None
     badge_class: dict[str, Any] | None = None
     issuer: dict[str, Any] | None = None

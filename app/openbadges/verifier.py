@@ -100,7 +100,7 @@ _HASH = re.compile(r"(sha256\$[0-9a-fA-F]{64}|md5\$[0-9a-fA-F]{32})")
 def _check_identity_object(recipient: Any) -> None:
     if not isinstance(recipient, dict):
         raise _Failed("the assertion's recipient is not an IdentityObject")
-    kind, identity, hashed = (recipient.get(k) for k in ("type", "identity", "hashed"))
+    kind, identity, hashed = map(recipient.get, ("type", "identity", "hashed"))
     if not isinstance(kind, str) or not kind:
         raise _Failed("the assertion's recipient has no type")
     if not isinstance(identity, str) or not identity:
@@ -225,7 +225,7 @@ def _check_signature(run: _Run) -> str:
         raise _Failed(run.refused_jws)
     document = run.assertion
     assert document is not None
-    if run.jws is None:
+    if run.parsed_jws is None:
         raise _Failed(
             "the assertion declares SignedBadge verification, but only its JSON was given: "
             "a signed badge is verified from its JWS"
@@ -242,7 +242,7 @@ def _check_signature(run: _Run) -> str:
     if not isinstance(pem, str):
         raise _Failed(f"the signing key {key_id} has no publicKeyPem")
     try:
-        signing.verify(run.jws, pem)
+        signing.verify_parsed(run.parsed_jws, pem)
     except SignatureError as exc:
         raise _Failed(
             f"the JWS does not verify with the key {key_id}: {_short(str(exc))}"

@@ -39,6 +39,12 @@ def assertion_by_public_id(session: Session, assertion_id: str) -> Assertion | N
     )
 
 
+def public_assertion_by_public_id(session: Session, assertion_id: str) -> Assertion | None:
+    """A badge its earner accepted; pending and declined ones do not exist publicly."""
+    found = assertion_by_public_id(session, assertion_id)
+    return found if found is not None and found.is_public else None
+
+
 def badge_classes_of(session: Session, structure: Structure) -> list[BadgeClass]:
     """The issuer's badge classes that have been issued at least once, by name."""
     return list(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from app.domain.enums import Role
 from app.models import Membership, MembershipRole, Structure, Team, TeamMember, User
@@ -46,18 +46,43 @@ def _has_role(role: Role):  # type: ignore[no-untyped-def]
     )
 
 
+#: The team links of the encadrant's rule (made once: an alias is costly to build).
+_LEADER = aliased(TeamMember)
+_MEMBER = aliased(TeamMember)
+
+
 def visible_workers_query(viewer: Membership, *, include_ended: bool = False) -> Select:  # type: ignore[type-arg]
-    """Workers (salarié·es) of the viewer's structure that the viewer may see.
+    """Workers (salarié·es) of the viewer's structure that the viewer may see, by name,
+    with their user and roles.
 
     Admins and validateurs see every worker; an encadrant sees the workers of the teams
     they lead; a conseiller the workers they are referent of; ``sees_all_workers`` widens
     either to the whole structure.
     """
+    return _visible(viewer, include_ended=include_ended).options(
+        selectinload(Membership.user), selectinload(Membership.roles)
+    )
+
+
+def visible_workers_by_id(
+    session: Session, viewer: Membership, public_ids: set[str]
+) -> dict[str, Membership]:
+    """Those of ``public_ids`` that ``viewer`` may see (ended contracts included), by public
+    id, each with its user, in one query."""
+    query = (
+        _visible(viewer, include_ended=True)
+        .where(Membership.public_id.in_(public_ids))
+        .options(contains_eager(Membership.user))
+    )
+    return {w.public_id: w for w in session.scalars(query)}
+
+
+def _visible(viewer: Membership, *, include_ended: bool) -> Select:  # type: ignore[type-arg]
+    """``visible_workers_query`` without loader options: joined to their user."""
     query = (
         select(Membership)
         .join(Membership.user)
         .where(Membership.structure_id == viewer.structure_id, _has_role(Role.SALARIE))
-        .options(selectinload(Membership.user), selectinload(Membership.roles))
         .order_by(User.last_name, User.first_name)
     )
     if not include_ended:
@@ -67,8 +92,7 @@ def visible_workers_query(viewer: Membership, *, include_ended: bool = False) ->
         return query
     conditions = []
     if Role.ENCADRANT in roles:
-        leader = aliased(TeamMember)
-        member = aliased(TeamMember)
+        leader, member = _LEADER, _MEMBER
         conditions.append(
             exists()
             .where(member.membership_id == Membership.id, member.is_leader.is_(False))

@@ -7,16 +7,20 @@ the private key is read from ``keys_dir`` and never stored in the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import json
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from app import openbadges
 from app.domain.badges import (
@@ -28,9 +32,11 @@ from app.domain.badges import (
 from app.domain.errors import DomainError
 from app.models import (
     Assertion,
+    AuditEvent,
     BadgeClass,
     BadgeTemplate,
     Competence,
+    Membership,
     Observation,
     Proposal,
     Referential,
@@ -134,7 +140,11 @@ def revocation_list_document(
     """The issuer's RevocationList: every withdrawn badge with the public reason."""
     rows = session.execute(
         select(Assertion.public_id, Assertion.revocation_reason)
-        .where(Assertion.structure_id == structure.id, Assertion.revoked_at.is_not(None))
+        .where(
+            Assertion.structure_id == structure.id,
+            Assertion.revoked_at.is_not(None),
+            Assertion.consent == "accepted",  # never published: nothing to withdraw publicly
+        )
         .order_by(Assertion.revoked_at, Assertion.id)
     ).all()
     return openbadges.documents.revocation_list(
@@ -247,28 +257,60 @@ def assertion_document(
     assertion: Assertion, urls: PublicUrls, *, signed_by: SigningKey | None = None
 ) -> dict[str, Any]:
     """The OB 2.0 Assertion: hosted, or signed by ``signed_by`` (the JWS payload)."""
-    verification = (
-        openbadges.documents.verification_signed(urls.key(signed_by.public_id))
-        if signed_by is not None
-        else openbadges.documents.verification_hosted()
-    )
     revoked = signed_by is None and assertion.revoked_at is not None
-    return openbadges.documents.assertion(
-        id=urls.assertion(assertion.public_id),
-        badge_class_id=urls.badge_class(assertion.badge_class.public_id),
-        recipient={
-            "type": assertion.recipient_type,
-            "hashed": True,
-            "salt": assertion.salt,
-            "identity": assertion.recipient_hash,
-        },
+    return _assertion_json(
+        urls,
+        public_id=assertion.public_id,
+        badge_url=urls.badge_class(assertion.badge_class.public_id),
+        recipient_type=assertion.recipient_type,
+        salt=assertion.salt,
+        recipient_hash=assertion.recipient_hash,
         issued_on=assertion.issued_on,
-        verification=verification,
-        expires=assertion.expires_at,
-        evidence_narrative=assertion.evidence,
+        expires_at=assertion.expires_at,
+        evidence=assertion.evidence,
+        verification=(
+            openbadges.documents.verification_signed(urls.key(signed_by.public_id))
+            if signed_by is not None
+            else openbadges.documents.verification_hosted()
+        ),
         # A revoked hosted badge keeps answering, saying so (OB 2.0); its JWS is unchanged.
         revoked=revoked,
         revocation_reason=revocation_wording(assertion) if revoked else None,
+    )
+
+
+def _assertion_json(
+    urls: PublicUrls,
+    *,
+    public_id: str,
+    badge_url: str,
+    recipient_type: str,
+    salt: str,
+    recipient_hash: str,
+    issued_on: datetime,
+    expires_at: datetime | None,
+    evidence: str,
+    verification: dict[str, Any],
+    revoked: bool = False,
+    revocation_reason: str | None = None,
+) -> dict[str, Any]:
+    """``assertion_document`` from an assertion's values (issuance signs them before the row
+    exists): the badge class URL and the verification object given as they are."""
+    return openbadges.documents.assertion(
+        id=urls.assertion(public_id),
+        badge_class_id=badge_url,
+        recipient={
+            "type": recipient_type,
+            "hashed": True,
+            "salt": salt,
+            "identity": recipient_hash,
+        },
+        issued_on=issued_on,
+        verification=verification,
+        expires=expires_at,
+        evidence_narrative=evidence,
+        revoked=revoked,
+        revocation_reason=revocation_reason,
     )
 
 
@@ -277,6 +319,73 @@ def revocation_wording(assertion: Assertion) -> str | None:
     if assertion.revocation_reason is None:
         return None
     return REVOCATION_WORDING[RevocationReason(assertion.revocation_reason)]
+
+
+#: Class images cut for baking, one ``PngLayouts`` per database (what a session is bound to:
+#: an engine, or a connection in tests): a class's image never changes once stored (see
+#: ``badge_class_for``), so its layout is found by class id alone, the image read only once.
+_CLASS_PNGS: weakref.WeakKeyDictionary[Any, openbadges.PngLayouts] = weakref.WeakKeyDictionary()
+_CLASS_PNGS_LOCK = threading.Lock()
+
+
+def _class_pngs(bind: Any) -> openbadges.PngLayouts:
+    layouts = _CLASS_PNGS.get(bind)
+    if layouts is None:
+        with _CLASS_PNGS_LOCK:
+            layouts = _CLASS_PNGS.get(bind)
+            if layouts is None:
+                layouts = _CLASS_PNGS[bind] = openbadges.PngLayouts()
+    return layouts
+
+
+def _baked_payload(assertion: Assertion, urls: PublicUrls, signed: bool) -> str:
+    """What a download bakes: the hosted JSON, or the JWS of the signed variant."""
+    if signed:
+        return assertion.jws
+    return json.dumps(assertion_document(assertion, urls), ensure_ascii=False)
+
+
+def bake_class_png(
+    session: Session, class_id: str, image: Callable[[], bytes], payload: str
+) -> openbadges.BakedPng:
+    """A class image with ``payload`` baked in: byte strings to send in order and a strong
+    digest for the ETag (what a download does per request to bake).
+
+    The layout is found by ``class_id`` among the layouts of ``session``'s database; only
+    the first time is the image read (``image()``, the deferred column) and cut, every CRC
+    checked. Each bake then makes just its iTXt chunk and the digest.
+    """
+    layout = _class_pngs(session.get_bind()).get(class_id, image)
+    return openbadges.baked_png_parts(layout, payload)
+
+
+def baked_png(
+    assertion: Assertion, urls: PublicUrls, *, signed: bool = False
+) -> openbadges.BakedPng:
+    """The baked PNG download (BDG-07), in parts with its digest: ``baked_file`` not joined."""
+    badge_class = assertion.badge_class
+    payload = _baked_payload(assertion, urls, signed)
+    session = object_session(assertion)
+    if session is None:  # a detached badge: nothing says which database it came from
+        return openbadges.baked_png_parts(openbadges.png_layout(badge_class.image_png), payload)
+    return bake_class_png(session, badge_class.public_id, lambda: badge_class.image_png, payload)
+
+
+def baked_file(assertion: Assertion, urls: PublicUrls, fmt: str, *, signed: bool = False) -> bytes:
+    """The badge image with this badge baked in (BDG-07): ``fmt`` is ``png`` or ``svg``.
+
+    Made on demand from the class image, never stored. A hosted badge bakes its JSON (OB 2.0
+    baking), a signed one its JWS; the public download and the worker's export share this.
+    """
+    if fmt == "png":
+        return b"".join(baked_png(assertion, urls, signed=signed).parts)
+    if fmt == "svg":
+        return openbadges.bake_svg(
+            assertion.badge_class.image_svg.encode("utf-8"),
+            _baked_payload(assertion, urls, signed),
+            assertion_url=None if signed else urls.assertion(assertion.public_id),
+        )
+    raise ValueError(f"unknown image format: {fmt!r}")
 
 
 def badge_class_for(
@@ -291,7 +400,9 @@ def badge_class_for(
     """The issuer's BadgeClass for this template version and level, made on first use.
 
     A template version never changes, so neither does its class: a new template version
-    gets a new class, and issued badges keep pointing at theirs (BDG-02).
+    gets a new class, and issued badges keep pointing at theirs (BDG-02). Its images are
+    written here once and never updated: downloads bake the PNG from a layout cut the first
+    time and found again by class id (``bake_class_png``), never re-reading the image.
     """
     existing = session.scalar(
         select(BadgeClass).where(
@@ -350,20 +461,36 @@ def recipient_identity(user: User, structure: Structure, urls: PublicUrls) -> tu
 
 def evidence_facts(session: Session, proposal: Proposal) -> EvidenceFacts:
     """The facts behind a decision: its evidence observations, in the structure's days."""
-    zone = ZoneInfo(proposal.worker.structure.timezone)
-    rows = session.execute(
-        select(
-            Observation.author_id,
-            Observation.situation_id,
-            WorkSituation.type,
-            Observation.observed_at,
+    return evidence_facts_of(session, [proposal])[0]
+
+
+def evidence_facts_of(session: Session, proposals: Sequence[Proposal]) -> list[EvidenceFacts]:
+    """``evidence_facts`` of each decision, their observations read in one statement."""
+    wanted = {public_id for p in proposals for public_id in p.evidence or []}
+    rows = {
+        public_id: row
+        for public_id, *row in session.execute(
+            select(
+                Observation.public_id,
+                Observation.author_id,
+                Observation.situation_id,
+                WorkSituation.type,
+                Observation.observed_at,
+            )
+            .join(WorkSituation, WorkSituation.id == Observation.situation_id)
+            .where(Observation.public_id.in_(wanted))
         )
-        .join(WorkSituation, WorkSituation.id == Observation.situation_id)
-        .where(Observation.public_id.in_(proposal.evidence or []))
-    ).all()
-    return EvidenceFacts.gather(
-        proposal.level, ((a, s, t, at.astimezone(zone).date()) for a, s, t, at in rows)
-    )
+    }
+    facts = []
+    for proposal in proposals:
+        zone = ZoneInfo(proposal.worker.structure.timezone)
+        cited = (rows[i] for i in dict.fromkeys(proposal.evidence or []) if i in rows)
+        facts.append(
+            EvidenceFacts.gather(
+                proposal.level, ((a, s, t, at.astimezone(zone).date()) for a, s, t, at in cited)
+            )
+        )
+    return facts
 
 
 # -- Issuance ---------------------------------------------------------------------------------
@@ -404,59 +531,160 @@ def issue(
     expires_at: datetime | None = None,
 ) -> Assertion:
     """Issue the badge of an approved decision: hosted JSON + JWS + audit, in one flush."""
-    if proposal.status != "approved":
-        raise IssuanceError("Seule une décision validée donne lieu à un badge.")
-    if assertion_for(session, proposal) is not None:
-        raise IssuanceError("Ce badge a déjà été délivré.")
-    structure = proposal.worker.structure
-    urls = issuing.urls
-    key = signing_key_for(session, structure, issuing, now)
-    badge_class = badge_class_for(
-        session,
-        structure=structure,
-        template=proposal.template,
-        level=proposal.level,
-        urls=urls,
-        now=now,
-    )
-    issued_on = issued_on or now
-    if expires_at is None and proposal.template.validity_days:
-        expires_at = issued_on + timedelta(days=proposal.template.validity_days)
-    user = proposal.worker.user
-    kind, identity = recipient_identity(user, structure, urls)
-    salt = openbadges.new_salt()
-    recipient = openbadges.recipient(kind, identity, salt=salt, country=structure.country)
-    evidence = evidence_narrative(evidence_facts(session, proposal))
-    assertion = Assertion(
-        public_id=new_public_id(),  # known before the insert: one flush, after signing
-        structure_id=structure.id,
-        badge_class=badge_class,
-        proposal_id=proposal.id,
-        worker_id=proposal.worker_id,
-        user_id=user.id,
-        signing_key_id=key.id,
-        recipient_type=kind,
-        recipient_hash=recipient["identity"],
-        salt=salt,
-        issued_on=issued_on,
-        expires_at=expires_at,
-        evidence=evidence,
-        jws="",
-        created_at=now,
-    )
-    assertion.jws = openbadges.signing.sign(
-        assertion_document(assertion, urls, signed_by=key), issuing.private_key(key)
-    )
-    session.add(assertion)
-    audit.record(  # flushes the assertion and its audit row together
-        session,
-        action="badge.issued",
-        now=now,
-        subject=user,
-        structure=structure,
-        target=assertion.public_id,
+    (assertion,) = issue_batch(
+        session, [proposal], issuing=issuing, now=now, issued_on=issued_on, expires_at=expires_at
     )
     return assertion
+
+
+def _load_for_issuance(session: Session, proposals: Sequence[Proposal]) -> list[Any]:
+    """The decisions' workers (with account and structure) and templates, in two statements
+    rather than one lazy load (or refresh, after a commit) each. The caller keeps the list:
+    the session's identity map holds objects weakly, and the decisions find them there."""
+    workers = session.scalars(
+        select(Membership)
+        .options(joinedload(Membership.user), joinedload(Membership.structure))
+        .where(Membership.id.in_({p.worker_id for p in proposals}))
+        .execution_options(populate_existing=True)  # objects expired by a commit, refreshed
+    ).all()
+    templates = session.scalars(
+        select(BadgeTemplate)
+        .where(BadgeTemplate.id.in_({p.template_id for p in proposals}))
+        .execution_options(populate_existing=True)
+    ).all()
+    return [*workers, *templates]
+
+
+def _classes_of(
+    session: Session, proposals: Sequence[Proposal]
+) -> dict[tuple[int, int, int], BadgeClass]:
+    """The existing BadgeClasses of the decisions' templates, by (structure, template, level)."""
+    found = session.scalars(
+        select(BadgeClass).where(
+            BadgeClass.structure_id.in_({p.structure_id for p in proposals}),
+            BadgeClass.template_id.in_({p.template_id for p in proposals}),
+        )
+    )
+    return {(c.structure_id, c.template_id, c.level): c for c in found}
+
+
+def issue_batch(
+    session: Session,
+    proposals: Sequence[Proposal],
+    *,
+    issuing: Issuing,
+    now: datetime,
+    issued_on: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> list[Assertion]:
+    """Issue the badges of approved decisions: each its assertion row, JWS and audit row, all
+    written in one flush (the caller commits; a failure rolls all back).
+
+    What every badge shares is read once: the decisions' people and templates, the issuer's
+    key and its private half, the BadgeClasses (a missing one is made on first use), the
+    evidence observations; nothing is looked up per badge.
+    """
+    if any(p.status != "approved" for p in proposals):
+        raise IssuanceError("Seule une décision validée donne lieu à un badge.")
+    ids = [p.id for p in proposals]
+    already = session.scalar(select(Assertion.id).where(Assertion.proposal_id.in_(ids)).limit(1))
+    if already is not None or len(set(ids)) != len(ids):
+        raise IssuanceError("Ce badge a déjà été délivré.")
+    loaded = _load_for_issuance(session, proposals)  # noqa: F841 (held for the batch)
+    classes = _classes_of(session, proposals)
+    signing_keys: dict[int, SigningKey] = {}
+    urls = issuing.urls
+    # What is the same for many badges of the batch, made once: each class's URL, each
+    # key's verification object, each person's normalised identity (a telephone number is
+    # parsed once), the audit rows' shared values.
+    class_urls: dict[int, str] = {}
+    verifications: dict[int, dict[str, Any]] = {}
+    identities: dict[tuple[int, int], tuple[str, str]] = {}
+    rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    on = issued_on or now
+    for proposal, facts in zip(proposals, evidence_facts_of(session, proposals), strict=True):
+        structure, template, user = (
+            proposal.worker.structure,
+            proposal.template,
+            proposal.worker.user,
+        )
+        key = signing_keys.get(structure.id)
+        if key is None:
+            key = signing_keys[structure.id] = signing_key_for(session, structure, issuing, now)
+            verifications[key.id] = openbadges.documents.verification_signed(
+                urls.key(key.public_id)
+            )
+        badge_class = classes.get((structure.id, template.id, proposal.level))
+        if badge_class is None:
+            badge_class = classes[structure.id, template.id, proposal.level] = badge_class_for(
+                session,
+                structure=structure,
+                template=template,
+                level=proposal.level,
+                urls=urls,
+                now=now,
+            )
+        class_url = class_urls.get(badge_class.id)
+        if class_url is None:
+            class_url = class_urls[badge_class.id] = urls.badge_class(badge_class.public_id)
+        until = expires_at
+        if until is None and template.validity_days:
+            until = on + timedelta(days=template.validity_days)
+        recipient = identities.get((user.id, structure.id))
+        if recipient is None:
+            recipient = identities[user.id, structure.id] = recipient_identity(
+                user, structure, urls
+            )
+        kind, identity = recipient
+        salt = openbadges.new_salt()
+        row: dict[str, Any] = {
+            "public_id": new_public_id(),  # known before the insert: signed, then written
+            "structure_id": structure.id,
+            "badge_class_id": badge_class.id,
+            "proposal_id": proposal.id,
+            "worker_id": proposal.worker_id,
+            "user_id": user.id,
+            "signing_key_id": key.id,
+            "recipient_type": kind,
+            "recipient_hash": openbadges.hash_identity(identity, salt),
+            "salt": salt,
+            "issued_on": on,
+            "expires_at": until,
+            "evidence": evidence_narrative(facts),
+            "created_at": now,
+        }
+        document = _assertion_json(
+            urls,
+            public_id=row["public_id"],
+            badge_url=class_url,
+            recipient_type=kind,
+            salt=salt,
+            recipient_hash=row["recipient_hash"],
+            issued_on=on,
+            expires_at=until,
+            evidence=row["evidence"],
+            verification=verifications[key.id],
+        )
+        row["jws"] = openbadges.signing.sign(document, issuing.private_key(key))
+        rows.append(row)
+        events.append(
+            audit.entry(
+                action="badge.issued",
+                now=now,
+                subject=user,
+                structure=structure,
+                target=row["public_id"],
+            )
+        )
+    # Two multi-row INSERTs for the batch (an ORM flush would write the assertions one by
+    # one: ``replaces`` makes Assertion depend on itself), the assertions returned by theirs.
+    session.flush()
+    issued = list(
+        session.scalars(insert(Assertion).returning(Assertion, sort_by_parameter_order=True), rows)
+    )
+    session.execute(insert(AuditEvent), events)
+    return issued
 
 
 def approved_without_badge(
@@ -473,9 +701,15 @@ def approved_without_badge(
     return session.scalars(query).all()
 
 
+#: Decisions issued per flush by ``issue_all`` (bounds the statements' parameters).
+ISSUE_BATCH = 200
+
+
 def issue_all(
-    session: Session, proposals: Sequence[Proposal], *, issuing: Issuing, now: datetime
+    session: Session, proposals: Iterable[Proposal], *, issuing: Issuing, now: datetime
 ) -> Iterator[Assertion]:
-    """Issue each decision in turn (the caller commits; a failure rolls all back)."""
-    for proposal in proposals:
-        yield issue(session, proposal, issuing=issuing, now=now)
+    """Issue every decision, ``ISSUE_BATCH`` at a time (``issue_batch``): the badges in order,
+    each batch once written (the caller commits; a failure rolls all back)."""
+    pending = iter(proposals)
+    while batch := list(islice(pending, ISSUE_BATCH)):
+        yield from issue_batch(session, batch, issuing=issuing, now=now)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.badges import RevocationReason
+from app.domain.consent import EarnerName
 from app.domain.enums import SituationType
 from app.models import (
     Assertion,
@@ -22,7 +23,7 @@ from app.models import (
     WorkSituation,
 )
 from app.queries import referentials as referential_queries
-from app.services import decisions, observations, revocations
+from app.services import consent, decisions, observations, revocations
 from app.services.badges import Issuing, assertion_for
 
 
@@ -41,12 +42,20 @@ class DemoBadge:
     #: What happens next: "compromise" (the key that signed it leaks the next day: revoked,
     #: re-issued with a new key) or "revoke" (withdrawn by the validatrice, issuing error).
     then: str | None = None
+    #: The earner's answer, given the day after approval and before anything else happens:
+    #: "shown" (accepted, on the profile), "private" (accepted, off the profile),
+    #: "declined", or "pending" (not answered yet).
+    consent: str = "shown"
+    #: What the badge's public page says about its earner (app.domain.consent.EarnerName).
+    earner_name: str = "none"
 
 
-#: Recipients: léa by email, karim by telephone, ousmane by identity URL (neither). Karim's
-#: « Qualité du travail », issued over a year ago for one year, has expired; the key that
-#: signed it leaked the next day, so it was revoked and re-issued with the new key. Léa's
-#: « Anticiper » was withdrawn for an issuing error.
+#: Recipients: léa by email, karim by telephone, ousmane by identity URL (neither). Every
+#: earner answers before anything else happens to a badge. Karim's « Qualité du travail »,
+#: issued over a year ago for one year, has expired; the key that signed it leaked the next
+#: day, so it was revoked and re-issued with the new key. Léa's « Anticiper » was withdrawn
+#: for an issuing error. Karim has not answered yet for « Communiquer »; Léa declined
+#: « S'adapter ». Ousmane keeps his badge off his profile.
 DEMO_BADGES = [
     DemoBadge(
         "karim",
@@ -57,13 +66,35 @@ DEMO_BADGES = [
         valid_days=365,
         then="compromise",
     ),
-    DemoBadge("lea", "bunk:planifier", 3, ("paul.encadrant", "nadia.validatrice"), 6),
+    DemoBadge(
+        "lea",
+        "bunk:planifier",
+        3,
+        ("paul.encadrant", "nadia.validatrice"),
+        6,
+        earner_name="initial",
+    ),
     DemoBadge("karim", "bunk:conscience-professionnelle", 3, ("marc.encadrant", "sophie.cip"), 2),
-    DemoBadge("ousmane", "bunk:travailler-en-equipe", 4, ("marc.encadrant", "sophie.cip"), 5),
+    DemoBadge(
+        "ousmane",
+        "bunk:travailler-en-equipe",
+        4,
+        ("marc.encadrant", "sophie.cip"),
+        5,
+        consent="private",
+    ),
     DemoBadge(
         "lea", "bunk:anticiper", 3, ("paul.encadrant", "nadia.validatrice"), 4, then="revoke"
     ),
+    DemoBadge(
+        "karim", "bunk:communiquer", 3, ("marc.encadrant", "sophie.cip"), 1, consent="pending"
+    ),
+    DemoBadge(
+        "lea", "bunk:s-adapter", 3, ("paul.encadrant", "nadia.validatrice"), 3, consent="declined"
+    ),
 ]
+#: Workers who opted in to a public profile (it lists their "shown" badges).
+DEMO_PUBLIC_PROFILES = ("lea",)
 #: The demo issuer's first key dates from before every demo badge.
 DEMO_KEY_AGE = timedelta(days=730)
 DEMO_SITUATION_NAMES = ("Chantier de démonstration A", "Chantier de démonstration B")
@@ -141,6 +172,8 @@ def issue_demo_badges(
         assert assertion is not None
         created.append(f"badge {template.code} level {spec.level} of {spec.worker}")
         later = approved_at + timedelta(days=1)
+        _answer(session, assertion, spec, now=later)
+        later += timedelta(hours=1)
         if spec.then == "compromise":
             _, pairs = revocations.compromise_key(
                 session, assertion.signing_key, issuing=issuing, now=later
@@ -157,7 +190,22 @@ def issue_demo_badges(
                 now=later,
             )
             created.append(f"badge {template.code} of {spec.worker} revoked")
+    for login in DEMO_PUBLIC_PROFILES:
+        memberships[login].user.profile_public = True
     return created
+
+
+def _answer(session: Session, assertion: Assertion, spec: DemoBadge, now: datetime) -> None:
+    """The earner's own answer, through the same service as their page."""
+    earner = assertion.user
+    if spec.consent in ("shown", "private"):
+        consent.accept(session, assertion, actor=earner, show=spec.consent == "shown", now=now)
+        if spec.earner_name != EarnerName.NONE:
+            consent.set_earner_name(
+                session, assertion, actor=earner, choice=EarnerName(spec.earner_name), now=now
+            )
+    elif spec.consent == "declined":
+        consent.decline(session, assertion, actor=earner, now=now)
 
 
 def _template_for(session: Session, competence: str) -> BadgeTemplate | None:

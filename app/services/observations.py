@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app.domain import observations as rules
 from app.domain import wording
@@ -30,11 +30,13 @@ from app.models import (
     Observation,
     ObservationComment,
     ObservationVersion,
+    Referential,
     Team,
     User,
     WorkSituation,
     WorkSituationCompetence,
 )
+from app.models.base import new_public_id
 from app.queries import people
 from app.services import assessments, audit
 
@@ -121,21 +123,34 @@ def create_situation(
 
 def _situation(session: Session, author: Membership, situation_id: str) -> WorkSituation:
     situation = session.scalar(
-        select(WorkSituation)
-        .where(
+        select(WorkSituation).where(
             WorkSituation.public_id == situation_id,
             WorkSituation.structure_id == author.structure_id,
             WorkSituation.archived_at.is_(None),
-        )
-        .options(
-            selectinload(WorkSituation.competence_links).selectinload(
-                WorkSituationCompetence.competence
-            )
         )
     )
     if situation is None:
         raise SituationNotInScope()
     return situation
+
+
+def _allowed_competences(
+    session: Session, situation: WorkSituation, public_ids: set[str]
+) -> dict[str, Competence]:
+    """Those of ``public_ids`` that ``situation`` lets one observe, by public id, each with
+    its referential (the answer names it; its text payload is left until asked for)."""
+    return {
+        c.public_id: c
+        for c in session.scalars(
+            select(Competence)
+            .join(WorkSituationCompetence, WorkSituationCompetence.competence_id == Competence.id)
+            .where(
+                WorkSituationCompetence.situation_id == situation.id,
+                Competence.public_id.in_(public_ids),
+            )
+            .options(joinedload(Competence.referential).defer(Referential.payload))
+        )
+    }
 
 
 def _payload(situation_id: str, observed_at: datetime | None, items: Sequence[CaptureItem]) -> dict:
@@ -166,7 +181,9 @@ def record_capture(
 
     A resend with the same key and body returns the first result; the same key with another
     body raises ``IdempotencyConflict``. The database's unique constraint decides, so
-    concurrent resends still make one capture.
+    concurrent resends still make one capture: a first send inserts without looking the key
+    up first, and a resend is recognised when its insert is refused (or when its checks
+    fail, since what it names may have changed since the first send).
     """
     role = observer_role(author)
     key = idempotency_key.strip()
@@ -175,53 +192,44 @@ def record_capture(
     if not items:
         raise ObservationError("Choisissez au moins une personne et une compétence.")
     body_hash = rules.fingerprint(_payload(situation_id, observed_at, items))
-    existing = _existing_capture(session, author.user_id, key)
-    if existing is not None:
-        return _replay(existing, body_hash)
-
-    observed_at = rules.check_observed_at(observed_at or now, now=now)
-    situation = _situation(session, author, situation_id)
-    allowed = {c.public_id: c for c in situation.competences}
-    rows: list[tuple[Membership, Competence, int | None, str | None]] = []
-    for item in items:
-        worker = people.visible_worker(session, author, item.worker_id)
-        if worker is None or not worker.is_current:
-            raise WorkerNotInScope()
-        competence = allowed.get(item.competence_id)
-        if competence is None:
-            raise CompetenceNotInSituation()
-        rows.append(
-            (worker, competence, rules.check_level(item.level), rules.check_comment(item.comment))
-        )
+    try:
+        observed_at = rules.check_observed_at(observed_at or now, now=now)
+        situation, rows = _checked(session, author, situation_id, items)
+    except ObservationError:
+        if (resent := _resent(session, author, key, body_hash)) is None:
+            raise
+        return resent
 
     try:
+        # Capture, observations and audit row in one flush, undone together if the key is
+        # taken.
         with session.begin_nested():
             capture = Capture(
-                author_id=author.user_id, idempotency_key=key, body_hash=body_hash, created_at=now
+                public_id=new_public_id(),  # known before the flush: the audit row names it
+                author_id=author.user_id,
+                idempotency_key=key,
+                body_hash=body_hash,
+                created_at=now,
             )
             session.add(capture)
-            session.flush()
+            created = [
+                _new_observation(session, capture, author, role, situation, row, observed_at, now)
+                for row in rows
+            ]
+            audit.record(
+                session,
+                action="observation.recorded",
+                now=now,
+                actor=author.user,
+                structure=author.structure,
+                target=capture.public_id,
+                details={"count": len(created)},
+            )
     except IntegrityError:
-        raced = _existing_capture(session, author.user_id, key)
-        if raced is None:
+        if (resent := _resent(session, author, key, body_hash)) is None:
             raise
-        return _replay(raced, body_hash)
+        return resent
 
-    created = [
-        _new_observation(
-            session, capture, author, role, situation, worker, comp, level, text, observed_at, now
-        )
-        for worker, comp, level, text in rows
-    ]
-    audit.record(
-        session,
-        action="observation.recorded",
-        now=now,
-        actor=author.user,
-        structure=author.structure,
-        target=capture.public_id,
-        details={"count": len(created)},
-    )
     for worker in {o.worker for o in created}:
         assessments.recompute_for_competences(
             session,
@@ -232,13 +240,39 @@ def record_capture(
     return CaptureResult(capture, created, created=True)
 
 
-def _existing_capture(session: Session, author_id: int, key: str) -> Capture | None:
-    return session.scalar(
-        select(Capture).where(Capture.author_id == author_id, Capture.idempotency_key == key)
+#: One checked line of a capture: the worker, the competence, the level and the comment.
+_Row = tuple[Membership, Competence, int | None, str | None]
+
+
+def _checked(
+    session: Session, author: Membership, situation_id: str, items: Sequence[CaptureItem]
+) -> tuple[WorkSituation, list[_Row]]:
+    """The situation and each item's worker, competence, level and comment, all checked."""
+    situation = _situation(session, author, situation_id)
+    allowed = _allowed_competences(session, situation, {i.competence_id for i in items})
+    visible = people.visible_workers_by_id(session, author, {i.worker_id for i in items})
+    rows: list[_Row] = []
+    for item in items:
+        worker = visible.get(item.worker_id)
+        if worker is None or not worker.is_current:
+            raise WorkerNotInScope()
+        competence = allowed.get(item.competence_id)
+        if competence is None:
+            raise CompetenceNotInSituation()
+        rows.append(
+            (worker, competence, rules.check_level(item.level), rules.check_comment(item.comment))
+        )
+    return situation, rows
+
+
+def _resent(session: Session, author: Membership, key: str, body_hash: str) -> CaptureResult | None:
+    """The first result of the capture sent earlier under ``key`` (``IdempotencyConflict``
+    if it had another body), or None when the key is new."""
+    capture = session.scalar(
+        select(Capture).where(Capture.author_id == author.user_id, Capture.idempotency_key == key)
     )
-
-
-def _replay(capture: Capture, body_hash: str) -> CaptureResult:
+    if capture is None:
+        return None
     if capture.body_hash != body_hash:
         raise IdempotencyConflict()
     return CaptureResult(capture, list(capture.observations), created=False)
@@ -250,13 +284,11 @@ def _new_observation(
     author: Membership,
     role: Role,
     situation: WorkSituation,
-    worker: Membership,
-    competence: Competence,
-    level: int | None,
-    comment: str | None,
+    row: _Row,
     observed_at: datetime,
     now: datetime,
 ) -> Observation:
+    worker, competence, level, comment = row
     observation = Observation(
         structure_id=author.structure_id,
         worker=worker,
@@ -269,6 +301,8 @@ def _new_observation(
         level=level,
         observed_at=observed_at,
         recorded_at=now,
+        versions=[],  # new: nothing to read back (its rows are added below)
+        comments=[],
     )
     session.add(observation)
     _add_version(session, observation, author.user_id, comment, now)
@@ -279,7 +313,8 @@ def _add_version(
     session: Session, observation: Observation, author_id: int, comment: str | None, now: datetime
 ) -> None:
     """The history row of the observation's current version, and its comment in a row of its
-    own (so that an erasure can blank the text without rewriting history)."""
+    own (so that an erasure can blank the text without rewriting history); flushed with the
+    audit row that follows."""
     session.add(
         ObservationVersion(
             observation=observation,
@@ -300,7 +335,6 @@ def _add_version(
                 created_at=now,
             )
         )
-    session.flush()
 
 
 def correct_observation(

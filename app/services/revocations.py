@@ -107,6 +107,11 @@ def replace(
         expires_at=old.expires_at,
         evidence=old.evidence,
         replaces_id=old.id,
+        # The earner's choices carry over: a replacement is the same badge to them.
+        consent=old.consent,
+        on_profile=old.on_profile,
+        earner_name=old.earner_name,
+        consent_changed_at=old.consent_changed_at,
         jws="",
         created_at=now,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,11 +11,11 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain import wording
+from app.domain import sharing, wording
 from app.domain.enums import Role, StructureKind, StructureModel
 from app.domain.errors import StructureError
 from app.models import Membership, MembershipRole, Structure, Team, TeamMember, User
-from app.services import audit
+from app.services import audit, exit_reminders
 
 
 def _check_place(timezone: str, country: str) -> tuple[str, str]:
@@ -67,11 +67,13 @@ def create_structure(
 
 @dataclass(frozen=True)
 class IssuerProfile:
-    """What badges show of the structure: a display name, a description, its network."""
+    """What badges show of the structure: a display name, a description, its network, and
+    its LinkedIn page id (digits), used by « Ajouter à LinkedIn » (SHR-04)."""
 
     name: str | None
     description: str | None
     network: str | None
+    linkedin_organization_id: str | None = None
 
 
 def issuer_wording_warnings(structure: Structure) -> list[str]:
@@ -110,6 +112,12 @@ def update_structure(
     """
     if not name.strip():
         raise StructureError("Donnez un nom à la structure.")
+    linkedin = ((issuer.linkedin_organization_id if issuer else None) or "").strip() or None
+    if linkedin is not None and not sharing.is_linkedin_organization_id(linkedin):
+        raise StructureError(
+            "L'identifiant LinkedIn de la structure ne contient que des chiffres "
+            "(exemple : 12345678)."
+        )
     structure.timezone, structure.country = _check_place(timezone, country)
     structure.name, structure.kind, structure.model = name.strip(), kind, model
     structure.email, structure.url = email or None, url or None
@@ -117,6 +125,7 @@ def update_structure(
         structure.issuer_name = (issuer.name or "").strip() or None
         structure.issuer_description = (issuer.description or "").strip() or None
         structure.network_name = (issuer.network or "").strip() or None
+        structure.linkedin_organization_id = linkedin
     if role_titles is not None:
         structure.role_titles = {
             r.value: role_titles[r.value].strip()
@@ -255,9 +264,19 @@ def set_follow_up(
 
 
 def end_membership(
-    session: Session, *, actor: User, membership: Membership, on: date, now: datetime
+    session: Session,
+    *,
+    actor: User,
+    membership: Membership,
+    on: date,
+    now: datetime,
+    reminder_months: Sequence[int] = (),
 ) -> None:
-    """End a contract or a staff member's place: the account and its history stay."""
+    """End a contract or a staff member's place: the account and its history stay.
+
+    A worker's exit schedules a reminder ``reminder_months`` after ``on`` (SHR-11; the
+    web passes ``JALON_EXIT_REMINDER_MONTHS``), see ``app.services.exit_reminders``.
+    """
     if not membership.is_current:
         raise StructureError("Cette personne a déjà quitté la structure.")
     if Role.ADMIN in membership.role_set:
@@ -275,6 +294,7 @@ def end_membership(
         subject=membership.user,
         details={"on": on.isoformat()},
     )
+    exit_reminders.schedule(session, membership=membership, months=reminder_months, now=now)
 
 
 def create_team(

@@ -32,10 +32,12 @@ def register_web(app: Flask) -> None:
         assessments,
         auth,
         home,
+        identity,
         me,
         observations,
         openbadges,
         platform,
+        portfolio,
         progress,
         referentials,
         staff,
@@ -47,9 +49,11 @@ def register_web(app: Flask) -> None:
         home,
         auth,
         me,
+        portfolio,
         platform,
         referentials,
         staff,
+        identity,
         admin,
         observations,
         progress,
@@ -118,7 +122,14 @@ def _role_title(structure: Any, role: Any) -> str:
 
 #: GET pages that append to the staff-read log (PRIV-11), so they take the write lock.
 GET_THAT_LOG_READS = frozenset(
-    {"progress.journey", "progress.reviews", "staff.worker", "verify.index", "api.verify"}
+    {
+        "progress.journey",
+        "progress.reviews",
+        "staff.worker",
+        "identity.contact",
+        "verify.index",
+        "api.verify",
+    }
 )
 
 

@@ -62,6 +62,8 @@ RULES: dict[str, Rule] = {
     "home.set_language": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
+    # The page a printed claim QR code opens; the code is used by the sign-in POST (SHR-06).
+    "auth.claim": PUBLIC,
     "referentials.index": PUBLIC,
     "referentials.show": PUBLIC,
     # Open Badges addresses: public by design, opaque ids, no personal data (BDG-09).
@@ -84,6 +86,17 @@ RULES: dict[str, Rule] = {
     "verify.upload": PUBLIC,
     "api.verify": PUBLIC,
     "api.verify_file": PUBLIC,
+    # The earner's own badges, across structures, and their files (SHR-01..08).
+    "portfolio.index": PERSON,
+    "portfolio.badge": PERSON,
+    "portfolio.badge_pdf": PERSON,
+    "portfolio.passport": PERSON,
+    "portfolio.export": PERSON,
+    "portfolio.profile_settings": PERSON,
+    # The profile a person opted in to: their chosen badges only (SHR-09).
+    "portfolio.public_profile": PUBLIC,
+    # A conseiller beside the earner; the choice stays theirs, and is recorded as helped.
+    "portfolio.assisted": staff(C),
     "me.index": PERSON,
     "me.activity": PERSON,
     "me.secret": PERSON,
@@ -95,7 +108,11 @@ RULES: dict[str, Rule] = {
     "staff.workers": staff(),
     "staff.worker": staff(),
     "staff.reset_code": staff(A, C),
+    "staff.claim_code": staff(A, C),
     "staff.referential": staff(),
+    # A worker's email and telephone, and re-issuing their badges to them (BDG-04).
+    "identity.contact": staff(A, C),
+    "identity.reissue": staff(A, C),
     "admin.members": staff(A),
     "admin.new_member": staff(A),
     "admin.add_existing": staff(A),
@@ -112,6 +129,8 @@ RULES: dict[str, Rule] = {
     "admin.deactivate_competence": staff(A),
     "admin.create_situation": staff(A),
     "admin.audit": staff(A),
+    "admin.outbox": staff(A),
+    "admin.resend_notification": staff(A, C),
     "observations.team": staff(E, C, V),
     "observations.capture": staff(E, C, V),
     "observations.record": staff(E, C, V),

@@ -17,11 +17,16 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from app.domain.enums import DEFAULT_ROLE_TITLES, STRUCTURE_KIND_LABELS, Role, SituationType
 
 REQUIRED = _l("Ce champ est obligatoire.")
+
+
+def _stripped(value: str | None) -> str | None:
+    """A filter: the text without the spaces around it (a pasted id often has some)."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def _as_select_choices(value):  # type: ignore[no-untyped-def]
@@ -63,6 +68,29 @@ class MultiCheckboxField(_ChoicesFromPairs, wtforms.SelectMultipleField):
 
 class EmptyForm(FlaskForm):
     """A button that posts: only the CSRF token."""
+
+
+class ClaimForm(FlaskForm):
+    """The claim page (``/connexion/retrait``): prefilled from the QR code, posted to the
+    sign-in form, so its fields are named like ``LoginForm``'s. The code is shown: it
+    is printed on the sheet anyway."""
+
+    login = StringField(
+        _l("Identifiant"),
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    secret = StringField(
+        _l("Code de retrait"),
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters"},
+    )
+
+
+class ClaimCodeForm(FlaskForm):
+    """Print a claim sheet; optionally send its link by SMS or e-mail too."""
+
+    send = BooleanField(_l("Envoyer aussi le lien par SMS ou par e-mail"))
 
 
 class LoginForm(FlaskForm):
@@ -119,6 +147,24 @@ class NewMemberForm(RolesForm):
         render_kw={"type": "tel", "autocomplete": "off"},
     )
     started_on = DateField(_l("Date d'arrivée"), validators=[Optional()])
+
+
+class ContactForm(FlaskForm):
+    """A worker's email and telephone, changed by staff (both optional: empty removes one).
+    Checked and normalised by ``app.services.identities.change_contact``."""
+
+    email = EmailField(
+        _l("Adresse e-mail (facultative)"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=254)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    phone = StringField(
+        _l("Téléphone (facultatif)"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=30)],
+        render_kw={"type": "tel", "autocomplete": "off"},
+    )
 
 
 class ExistingMemberForm(RolesForm):
@@ -196,6 +242,21 @@ class StructureSettingsForm(StructureForm):
     network_name = StringField(
         _l("Réseau auquel la structure appartient (facultatif)"),
         validators=[Optional(), Length(max=200)],
+    )
+    linkedin_organization_id = StringField(
+        _l("Identifiant LinkedIn de la structure (organizationId)"),
+        filters=[_stripped],
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[0-9]{1,20}$",
+                message=_l(
+                    "Écrivez seulement des chiffres, par exemple 12345678. "
+                    "Laissez vide si la structure n'a pas de page LinkedIn."
+                ),
+            ),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
     )
     title_admin = StringField(_l("Titre du rôle administrateur·rice"), validators=[Length(max=60)])
     title_encadrant = StringField(_l("Titre du rôle encadrant·e"), validators=[Length(max=60)])

@@ -100,6 +100,13 @@ class Browse:
             page.locator("main").get_by_role("button", name="Se connecter").click()
         assert not page.url.endswith("/connexion"), f"sign-in of {login} failed"
 
+    def worker_file(self, page: Page, staff: str, worker: str, secret: str = STAFF_SECRET) -> None:
+        """Sign ``staff`` in and open the file of the worker whose name starts ``worker``."""
+        self.login(page, staff, secret)
+        page.goto(f"{self.structure_path(page)}/salaries")
+        with page.expect_navigation():
+            page.locator("main").get_by_role("link", name=re.compile(worker)).click()
+
     def structure_path(self, page: Page) -> str:
         """``/s/<structure_id>`` of the structure home the page is on."""
         match = re.search(r"/s/[A-Za-z0-9_-]+", page.url)

@@ -31,6 +31,7 @@ VISITS: list[tuple[str, str, tuple[str, ...]]] = [
             "{s}/admin/equipes",
             "team:Espaces verts",
             "{s}/admin/structure",
+            "{s}/admin/envois",
             "{s}/referentiel",
         ),
     ),
@@ -40,7 +41,7 @@ VISITS: list[tuple[str, str, tuple[str, ...]]] = [
     ("karim", WORKER_SECRET, ("/moi/code", "/badge-numerique")),
     ("super.admin", STAFF_SECRET, ()),
 ]
-ANONYMOUS = ("/connexion", "/referentiels/", "/badge-numerique")
+ANONYMOUS = ("/connexion", "/connexion/retrait", "/referentiels/", "/badge-numerique")
 
 
 class Audit:

@@ -106,15 +106,21 @@ def test_the_capture_page_is_light_and_stays_on_this_server(browse: Browse) -> N
     hosts: list[str] = []
     page.context.on("request", lambda request: hosts.append(urlsplit(request.url).hostname or ""))
     sign_in_to_team(browse, page)
+    page.wait_for_load_state("networkidle")  # the team page is done before we start counting
 
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})  # count CSS and JS too
-    sent: dict[str, str] = {}  # request id: URL
+    sent: dict[str, str] = {}  # request id: URL, for the capture page's own requests
     finished: dict[str, int] = {}  # request id: bytes received
-    cdp.on(
-        "Network.requestWillBeSent", lambda e: sent.update({e["requestId"]: e["request"]["url"]})
-    )
+
+    def will_be_sent(event: dict) -> None:  # type: ignore[type-arg]
+        # The team page may still ask for its icon while it is left: that request is cancelled
+        # by the navigation and belongs to the page before, so only the capture page's count.
+        if urlsplit(event["documentURL"]).path.endswith("/saisie"):
+            sent[event["requestId"]] = event["request"]["url"]
+
+    cdp.on("Network.requestWillBeSent", will_be_sent)
     cdp.on(
         "Network.loadingFinished",
         lambda e: finished.update({e["requestId"]: e["encodedDataLength"]}),
@@ -127,7 +133,7 @@ def test_the_capture_page_is_light_and_stays_on_this_server(browse: Browse) -> N
 
     kinds = {urlsplit(url).path.rsplit(".", 1)[-1] for url in sent.values()}
     assert {"css", "js"} <= kinds, sent  # the stylesheet and the script were fetched again
-    assert set(finished) == set(sent), "a request of the page did not finish"
+    assert set(sent) <= set(finished), "a request of the page did not finish"
     transferred = sum(finished.values())  # bodies and headers, as they crossed the wire
     bodies = sum(len(r.body()) for r in responses)
     assert 0 < bodies <= transferred < MAX_PAGE_BYTES, (bodies, transferred, sent)

@@ -35,13 +35,15 @@ def test_list_json_gives_every_badge_with_its_addresses(world_app):
     rows = json.loads(run(world_app, "badges", "list", "--json").stdout)
     with world_app.app_context():
         stored = {a.public_id: a for a in db.session.scalars(select(Assertion))}
-        expected = {pid: (a.recipient_type, a.jws, a.state(NOW)) for pid, a in stored.items()}
+        expected = {pid: (a.recipient_type, a.jws, a.status(NOW)) for pid, a in stored.items()}
     assert {r["id"]: (r["recipient_type"], r["jws"], r["state"]) for r in rows} == expected
     assert {(r["recipient_type"], r["state"]) for r in rows} >= {
         ("email", "valid"),
         ("telephone", "valid"),
         ("telephone", "expired"),
         ("url", "valid"),
+        ("telephone", "pending"),  # the demo: karim has not answered for « Communiquer »
+        ("email", "declined"),  # léa declined « S'adapter »
     }
     client = world_app.test_client()
     for row in rows:
@@ -51,6 +53,9 @@ def test_list_json_gives_every_badge_with_its_addresses(world_app):
         assert (row["png_url"], row["svg_url"]) == (f"{hosted}/badge.png", f"{hosted}/badge.svg")
         assert row["signed_png_url"] == f"{hosted}/badge.png?variante=signee"
         assert openbadges.parse_jws(row["jws"])[1]["id"] == hosted
+        if row["consent"] != "accepted":  # not published: its address answers 404
+            assert client.get(f"/badges/{row['id']}.json").status_code == 404
+            continue
         assert (
             row["issued_on"]
             == client.get(f"/badges/{row['id']}.json").get_json(force=True)["issuedOn"]
@@ -59,7 +64,8 @@ def test_list_json_gives_every_badge_with_its_addresses(world_app):
             assert row["expires"] is not None
             assert row["expires"] < NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
         for url in (row["png_url"], row["signed_svg_url"]):
-            assert client.get(url.removeprefix(BASE_URL)).status_code == 200
+            published = row["consent"] == "accepted"
+            assert client.get(url.removeprefix(BASE_URL)).status_code == (200 if published else 404)
 
 
 def test_list_prints_one_line_per_badge(world_app):

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from app import openbadges
 from app.extensions import db
 from app.models import Assertion, AuditEvent, SigningKey, Structure
-from app.services import keys, structures
+from app.models.base import utcnow
+from app.services import consent, keys, structures
 from app.services.demo import DEMO_STRUCTURE
 from tests.conftest import dispose, make_app
 from tests.services.test_badges import approved_by_hand
@@ -126,6 +127,8 @@ def _issue_one(app: Flask, code: str) -> tuple[str, str]:
         assertion = db.session.scalars(
             select(Assertion).where(Assertion.proposal_id == proposal_id)
         ).one()
+        consent.accept(db.session, assertion, actor=assertion.user, show=True, now=utcnow())
+        db.session.commit()
         return assertion.public_id, assertion.jws
 
 
@@ -218,6 +221,7 @@ def test_a_lost_key_blocks_start_up_until_allowed_and_rotation_restores_issuing(
                 SigningKey.public_id == old_id,
                 Assertion.recipient_type == "email",
                 Assertion.revoked_at.is_(None),
+                Assertion.consent == "accepted",
             )
         ).all()
     Path(old_path).unlink()

@@ -59,8 +59,11 @@ def _current_key(app: Flask, name: str = DEMO_STRUCTURE) -> tuple[str, str, str]
         return structure.public_id, key.public_id, key.public_key_pem
 
 
-def _signed_by(app: Flask, key_id: str, *, revoked: bool = False) -> list[str]:
-    """Public ids of the live (else the revoked) badges ``key_id`` signed, by row order."""
+def _signed_by(
+    app: Flask, key_id: str, *, revoked: bool = False, public: bool = False
+) -> list[str]:
+    """Public ids of the live (else the revoked) badges ``key_id`` signed, by row order;
+    only those their earner accepted when ``public``."""
     with app.app_context():
         query = (
             select(Assertion.public_id)
@@ -68,6 +71,8 @@ def _signed_by(app: Flask, key_id: str, *, revoked: bool = False) -> list[str]:
             .where(SigningKey.public_id == key_id)
             .order_by(Assertion.id)
         )
+        if public:
+            query = query.where(Assertion.consent == "accepted")
         done = Assertion.revoked_at.is_not(None) if revoked else Assertion.revoked_at.is_(None)
         return list(db.session.scalars(query.where(done)))
 
@@ -81,7 +86,8 @@ def _list(app: Flask) -> dict[str, dict[str, Any]]:
 def test_a_dry_run_says_what_would_happen_and_writes_nothing(app):
     _, key_id, _ = _current_key(app)
     affected = _signed_by(app, key_id)
-    assert len(affected) == 4  # léa's withdrawn « Anticiper » is not among them
+    # Pending and declined badges too; léa's withdrawn « Anticiper » is not among them.
+    assert len(affected) == 6
     before, files = snapshot(app), _files(app)
 
     result = _cli(app, "keys", "compromised", key_id)
@@ -91,7 +97,7 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(app):
         f"would mark compromised: key {key_id} of {DEMO_STRUCTURE}",
         "would sign from now on with: a new key",
         *[f"would revoke (cle_compromise) and re-issue: badge {b}" for b in affected],
-        "Dry run: 4 badge(s), nothing written. Add --apply to act.",
+        "Dry run: 6 badge(s), nothing written. Add --apply to act.",
     ]
     assert changed_tables(before, snapshot(app)) == () and _files(app) == files
 
@@ -118,10 +124,12 @@ def test_an_unknown_key_is_an_error(app, apply):
 def test_apply_revokes_and_re_issues_every_live_badge_with_a_new_key(app):
     issuer_id, old_id, old_pem = _current_key(app)
     affected = _signed_by(app, old_id)
+    public = _signed_by(app, old_id, public=True)
+    assert 0 < len(public) < len(affected)  # the demo's pending and declined badges
     withdrawn_before = _signed_by(app, old_id, revoked=True)
     client = app.test_client()
-    hosted = {b: client.get(f"/badges/{b}.json").get_json(force=True) for b in affected}
-    jws = {b: client.get(f"/badges/{b}.jws").get_data() for b in affected}
+    hosted = {b: client.get(f"/badges/{b}.json").get_json(force=True) for b in public}
+    jws = {b: client.get(f"/badges/{b}.jws").get_data() for b in public}
     states = {b: row["state"] for b, row in _list(app).items()}
     b_issuer, b_key, _ = _current_key(app, B_NAME)
     b_badges = _signed_by(app, b_key)
@@ -157,8 +165,15 @@ def test_apply_revokes_and_re_issues_every_live_badge_with_a_new_key(app):
     assert f"{issuer_id}\t{DEMO_STRUCTURE}\t{old_id}\tcompromised" in listing
     assert f"{issuer_id}\t{DEMO_STRUCTURE}\t{new_id}\tcurrent" in listing
 
-    # Each badge: revoked (same JWS), and its replacement signed by the new key.
+    # A badge its earner has not accepted stays unpublished, and so does its replacement.
     for old, new in replaced.items():
+        if old not in public:
+            assert client.get(f"/badges/{old}.json").status_code == 404
+            assert client.get(f"/badges/{new}.json").status_code == 404
+    # Each public badge: revoked (same JWS), and its replacement signed by the new key.
+    for old, new in replaced.items():
+        if old not in public:
+            continue
         old_document = client.get(f"/badges/{old}.json").get_json(force=True)
         assert old_document == hosted[old] | {"revoked": True, "revocationReason": COMPROMISED}
         assert client.get(f"/badges/{old}.jws").get_data() == jws[old]
@@ -192,7 +207,10 @@ def test_apply_revokes_and_re_issues_every_live_badge_with_a_new_key(app):
     revoked = client.get(f"/emetteurs/{issuer_id}/revocations").get_json(force=True)
     entries = {e["id"]: e["revocationReason"] for e in revoked["revokedAssertions"]}
     for old, new in replaced.items():
-        assert entries[f"{BASE_URL}/badges/{old}"] == COMPROMISED
+        if old in public:
+            assert entries[f"{BASE_URL}/badges/{old}"] == COMPROMISED
+        else:  # never published: nothing to withdraw publicly
+            assert f"{BASE_URL}/badges/{old}" not in entries
         assert f"{BASE_URL}/badges/{new}" not in entries
     (earlier,) = withdrawn_before
     assert (
@@ -211,7 +229,7 @@ def test_apply_revokes_and_re_issues_every_live_badge_with_a_new_key(app):
         )
         assert (after[new]["state"], after[new]["replaces"]) == (states[old], old)
         assert after[new]["revocation_reason"] is None
-    assert {states[old] for old in replaced} == {"valid", "expired"}
+    assert {states[old] for old in replaced} == {"valid", "expired", "pending", "declined"}
     assert after[earlier]["revocation_reason"] == "erreur_emission"
     # Another issuer: same key, same live badges.
     assert _current_key(app, B_NAME)[:2] == (b_issuer, b_key)
@@ -244,7 +262,9 @@ def test_badges_list_shows_the_demo_s_replaced_and_withdrawn_badges(world_app):
     assert (withdrawn["state"], withdrawn["revocation_reason"]) == ("revoked", "erreur_emission")
     assert withdrawn["name"].startswith("Anticiper") and withdrawn["recipient_type"] == "email"
     assert sorted(r["state"] for r in rows.values()) == [
+        "declined",
         "expired",
+        "pending",
         "revoked",
         "revoked",
         "valid",

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from app.models import Assertion, Membership, Structure
-from app.services import badge_templates, decisions, demo
+from app.services import badge_templates, consent, decisions, demo
 from app.services.badges import Issuing
+from tests.support.live import closing_first
 
 JSON_LD = "application/ld+json"
 
@@ -39,7 +40,7 @@ def serve(build: Callable[[str], Flask]) -> Iterator[tuple[Flask, str]]:
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
         return built[0](environ, start_response)
 
-    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_first(wsgi), threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     built.append(build(base_url))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -103,8 +104,10 @@ def issue_manual(
     issuing: Issuing,
     now: datetime,
     expires_at: datetime | None = None,
+    accepted: bool = True,
 ) -> Assertion:
-    """A manual proposal by ``author`` approved by ``validator`` at ``now``: the issued badge."""
+    """A manual proposal by ``author`` approved by ``validator`` at ``now``: the issued
+    badge, accepted by its earner unless ``accepted`` is false (then it is still pending)."""
     people = members(structure)
     badge_template = badge_templates.current(session, template)
     assert badge_template is not None, template
@@ -117,7 +120,7 @@ def issue_manual(
         justification="Observé·e au quotidien par l'équipe, confirmé en entretien.",
         now=now,
     )
-    return decisions.approve(
+    badge = decisions.approve(
         session,
         validator=people[validator],
         proposal=proposal,
@@ -126,6 +129,9 @@ def issue_manual(
         issuing=issuing,
         expires_at=expires_at,
     )
+    if accepted:
+        consent.accept(session, badge, actor=people[worker].user, show=True, now=now)
+    return badge
 
 
 @dataclass(frozen=True)

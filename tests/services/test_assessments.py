@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import DefaultConfig
 from app.domain import assessments as engine
 from app.domain.assessments import Criteria, Evidence
 from app.domain.enums import SituationType, WithdrawalReason
@@ -321,3 +323,28 @@ def test_after_a_rejection_only_new_evidence_brings_the_badge_back(db_session):
     assert old is rejected and old.status == "rejected"
     assert (new.status, new.origin) == ("pending", "criteria")
     assert fresh.public_id in new.evidence and fresh.public_id not in rejected.evidence
+
+
+def test_a_new_template_version_is_used_as_soon_as_it_supersedes_the_parsed_one(db_session):
+    """Templates are parsed once per process; a new version still takes over at once."""
+    s = scene(db_session)
+    s.observe("marc.encadrant", 0, at=T - timedelta(days=20))  # version 1 parsed and used
+    text = (Path(DefaultConfig.BADGE_TEMPLATES_DIR) / "travailler-en-equipe.yaml").read_text(
+        encoding="utf-8"
+    )
+    text = text.replace("version: 1\n", "version: 2\n").replace(
+        "  min_observations: 2\n", "  min_observations: 3\n"
+    )
+    plan = templates.plan_load(db_session, [("travailler-en-equipe.yaml", text)])
+    (newer,) = templates.apply_plan(db_session, plan, now=T, actor=None)
+    s.observe("sophie.cip", 1, at=T - timedelta(days=3))
+    state = db_session.scalars(
+        select(AssessmentState).where(
+            AssessmentState.worker_id == s.worker.id,
+            AssessmentState.template_id == newer.id,
+            AssessmentState.level == 3,
+        )
+    ).one()
+    assert state.criteria[0]["target"] == 3 and state.status == "en_cours"
+    assert s.state(3).criteria[0]["target"] == 2  # the old version's row, left as it was
+    assert s.proposals() == []

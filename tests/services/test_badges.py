@@ -22,7 +22,7 @@ from uuid import uuid4
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from app import openbadges
@@ -39,12 +39,13 @@ from app.models import (
     Structure,
 )
 from app.services import badge_templates as templates
-from app.services import badges, decisions, keys, observations
+from app.services import badges, consent, decisions, keys, observations
 from app.services.badges import IssuanceError, Issuing
 from app.services.public_urls import PublicUrls
 from tests.api import member
 from tests.services.test_assessments import TEAMWORK, T, scene
 from tests.support.world import BASE_URL, ROOT
+from tests.unit.openbadges.test_baking import make_png
 
 LATER = T + timedelta(hours=1)
 URLS = PublicUrls(BASE_URL)
@@ -481,6 +482,7 @@ def test_comments_names_and_places_never_reach_the_badge(world_app: Flask, issui
             )
         (proposal,) = s.proposals()
         assertion = approve(session, proposal, issuing, comment=f"Validé. {WITNESS}")
+        consent.accept(session, assertion, actor=assertion.user, show=True, now=LATER)
         session.commit()
         people = [
             member(session, login).user
@@ -681,3 +683,30 @@ def test_golden_documents_agree_with_each_other_and_hold_only_opaque_ids(db_sess
     assert len(urls) == 16
     for url in urls:
         assert_opaque_ids(url)
+
+
+# -- Baking on download ---------------------------------------------------------------------
+
+
+def test_a_class_png_layout_is_cut_once_per_database_and_never_mixed_between_two():
+    """A class image never changes once stored, so a download finds its layout by class id
+    without reading the image again; two databases holding the same class id (copies, tests)
+    each keep their own."""
+    images = {"a": make_png((6, 4)), "b": make_png((3, 9))}
+    reads: list[str] = []
+    engines = {name: create_engine("sqlite://") for name in images}
+    try:
+        for _ in range(3):
+            for name, engine in engines.items():
+                with Session(engine) as session:
+
+                    def image(name: str = name) -> bytes:
+                        reads.append(name)
+                        return images[name]
+
+                    baked = badges.bake_class_png(session, "same-class-id", image, "{}")
+                    assert b"".join(baked.parts) == openbadges.bake_png(images[name], "{}")
+        assert reads == ["a", "b"]  # each image read once, at its database's first download
+    finally:
+        for engine in engines.values():
+            engine.dispose()

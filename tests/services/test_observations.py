@@ -231,6 +231,22 @@ def test_a_resend_without_a_date_is_recognised_later(db_session):
     assert again.capture.id == first.capture.id and not again.created
 
 
+def test_a_resend_is_recognised_even_when_what_it_names_changed_since(db_session):
+    """A first send is not looked up before its insert; a resend whose checks now fail (the
+    worker left) still answers the first capture, and a different body still conflicts."""
+    first = _record(db_session, "julie", comment="Soigneux.")
+    member(db_session, "julie").ended_on = LATER.date()
+    db_session.flush()
+    before = counts(db_session)
+    again = _record(db_session, "julie", comment="Soigneux.", now=LATER + timedelta(minutes=5))
+    assert not again.created and again.capture.id == first.capture.id
+    assert counts(db_session) == before
+    with pytest.raises(errors.IdempotencyConflict):
+        _record(db_session, "julie", comment="Autre chose.")
+    with pytest.raises(errors.WorkerNotInScope):
+        _record(db_session, "julie", key="svc-key-0002")
+
+
 def test_a_known_key_with_another_body_is_refused(db_session):
     _record(db_session, "julie")
     failure = _refused(db_session, errors.IdempotencyConflict, workers=("julie",), level=2)

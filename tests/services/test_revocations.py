@@ -63,6 +63,10 @@ CARRIED = (
     "issued_on",
     "expires_at",
     "evidence",
+    # The earner's choices: a replacement is the same badge to them.
+    "consent",
+    "on_profile",
+    "earner_name",
 )
 
 
@@ -324,7 +328,8 @@ def test_a_compromised_current_key_is_replaced_and_its_badges_re_issued(db_sessi
         select(Assertion).where(Assertion.signing_key_id == leaked.id)
     ).all()
     already_revoked = [a for a in signed_before if a.revoked_at is not None]
-    assert len(live) == 4 and len(already_revoked) == 1  # the demo: léa's « Anticiper »
+    # The demo: four accepted, one pending, one declined; léa's « Anticiper » withdrawn.
+    assert len(live) == 6 and len(already_revoked) == 1
     b_badge = db_session.scalars(
         select(Assertion).where(Assertion.structure_id == _structure(db_session, B_NAME).id)
     ).one()
@@ -357,7 +362,7 @@ def test_a_compromised_current_key_is_replaced_and_its_badges_re_issued(db_sessi
     # Another issuer's badge is untouched.
     assert _columns(b_badge) | {"revoked_at": b_badge.revoked_at} == b_before
     (event,) = _events(db_session, "key.compromised", leaked.public_id)
-    assert event.details == {"badges": 4} and event.structure_id == structure.id
+    assert event.details == {"badges": 6} and event.structure_id == structure.id
     issuer = badges.issuer_document(db_session, structure, URLS, "contact@jalon.invalid")
     assert issuer["publicKey"] == URLS.key(current.public_id)
     document = badges.key_document(leaked, URLS)
@@ -381,7 +386,7 @@ def test_a_compromised_retired_key_keeps_the_current_one(db_session, own_issuing
 
     assert current is rotated and _count(db_session, SigningKey) == key_rows
     assert old.compromised_at == LATER and old.retired_at == T  # retired earlier, kept so
-    assert len(pairs) == 4
+    assert len(pairs) == 6
     for previous, new in pairs:
         _assert_replaces(new, previous, rotated)
 

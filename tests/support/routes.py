@@ -152,6 +152,42 @@ def _b_review(session: Session) -> str:
     return found
 
 
+def _b_claim_notification(session: Session) -> str:
+    """B's claim-code message: re-sending it writes (a badge message may be answered)."""
+    from app.models import OutboundNotification
+
+    found = session.scalars(
+        select(OutboundNotification.public_id).where(
+            OutboundNotification.structure_id == structure_b(session).id,
+            OutboundNotification.kind == "claim_code",
+        )
+    ).first()
+    if found is None:
+        raise MissingParamSource("the test world has no claim-code message in B: add one")
+    return found
+
+
+def _b_worker_has_a_new_phone(session: Session) -> dict[str, Any]:
+    """Re-issuing writes only when a badge names a former identity: give B's worker a
+    telephone since his badge was issued, committed before any snapshot is taken (a second
+    call changes nothing). The form itself is a button: an empty body."""
+    from app.services import identities  # only an application with re-issuing has it
+
+    worker = b_member(session, "b.salarie")
+    identities.change_contact(
+        session,
+        user=worker.user,
+        email=worker.user.email,
+        phone="+33655443322",
+        country=worker.structure.country,
+        actor=None,
+        structure=worker.structure,
+        now=utcnow(),
+    )
+    session.commit()
+    return {}
+
+
 #: URL parameter name -> a real value taken from structure B (or a public page).
 PARAM_SOURCES: dict[str, Callable[[Session], str | int]] = {
     "structure_id": lambda s: structure_b(s).public_id,
@@ -172,6 +208,8 @@ PARAM_SOURCES: dict[str, Callable[[Session], str | int]] = {
     "key_id": b_row("SigningKey"),
     "class_id": b_row("BadgeClass"),
     "assertion_id": b_row("Assertion"),
+    "notification_id": _b_claim_notification,
+    "identity_id": lambda s: b_member(s, "b.salarie").user.identity_id or "",
 }
 
 
@@ -222,6 +260,8 @@ POST_BODIES: dict[str, Callable[[Session], dict[str, Any]]] = {
         "country": "FR",
         "email": "contact@atelier.example",
     },
+    "identity.contact": lambda s: {"email": "nouvelle.adresse@exemple.fr", "phone": ""},
+    "identity.reissue": _b_worker_has_a_new_phone,
     "admin.create_competence": lambda s: {
         "name": "Affûtage",
         "description": "Affûter un outil.",
@@ -287,6 +327,10 @@ POST_BODIES: dict[str, Callable[[Session], dict[str, Any]]] = {
     "api.correct_observation": lambda s: {"level": 4, "observed_at": "2026-11-02T09:00:00+00:00"},
     "api.withdraw_observation": lambda s: {"reason": "doublon"},
     "assessments.decide": lambda s: {"decision": "approve", "comment": "Vu et validé."},
+    # B's badge is accepted and shown: hiding it, naming its earner, closing the profile.
+    "portfolio.badge": lambda s: {"action": "hide"},
+    "portfolio.assisted": lambda s: {"action": "name", "earner_name": "initial"},
+    "portfolio.profile_settings": lambda s: {"action": "unpublish"},
     "assessments.propose": lambda s: {
         "badge": f"{_b_template(s).public_id}:4",
         "justification": "Organise son poste sans rappel.",
@@ -298,6 +342,8 @@ POST_BODIES: dict[str, Callable[[Session], dict[str, Any]]] = {
 QUERY_ARGS: dict[str, Callable[[Session], dict[str, Any]]] = {
     "observations.capture": lambda s: {"w": [b_member(s, "b.salarie").public_id]},
     "api.verify": lambda s: {"badge": f"http://localhost/badges/{b_row('Assertion')(s)}"},
+    # The badges ticked for the passport: b.salarie's own.
+    "portfolio.passport": lambda s: {"badge": [b_row("Assertion")(s)]},
 }
 
 

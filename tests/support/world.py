@@ -12,9 +12,19 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.cli.referentials import read_files
-from app.domain.enums import Role, SituationType, StructureKind
+from app.domain.enums import CodeKind, Role, SituationType, StructureKind
 from app.models.base import utcnow
-from app.services import accounts, decisions, demo, observations, structures, tokens
+from app.services import (
+    accounts,
+    consent,
+    decisions,
+    demo,
+    notifications,
+    observations,
+    profiles,
+    structures,
+    tokens,
+)
 from app.services import badge_templates as badge_template_service
 from app.services import referentials as referential_service
 from app.services.badges import Issuing
@@ -129,7 +139,7 @@ def build(session: Session, keys_dir: Path) -> None:
         justification="Range l'atelier en fin de journée et le signale quand il manque un outil.",
         now=NOW,
     )
-    decisions.approve(
+    badge = decisions.approve(
         session,
         validator=members["b.validateur"],
         proposal=issued,
@@ -137,6 +147,30 @@ def build(session: Session, keys_dir: Path) -> None:
         now=NOW,
         issuing=issuing,
     )
+    # As on approval in the web: the « new badge » notification (no phone nor e-mail: in
+    # person), and a claim sheet printed by the conseillère, its code recorded as a message.
+    notifications.queue_badge_pending(session, assertion=badge, base_url=BASE_URL, now=NOW)
+    claim = accounts.issue_one_time_code(
+        session,
+        user=members["b.salarie"].user,
+        kind=CodeKind.CLAIM,
+        now=NOW,
+        actor=members["b.cip"].user,
+        structure=b,
+        valid_days=30,
+    )
+    notifications.queue_claim_code(
+        session,
+        user=members["b.salarie"].user,
+        structure=b,
+        code=claim,
+        expires_at=NOW + timedelta(days=30),
+        base_url=BASE_URL,
+        now=NOW,
+    )
+    consent.accept(session, badge, actor=members["b.salarie"].user, show=True, now=NOW)
+    # B's worker opted in to a public profile: its address answers, for the walks.
+    profiles.set_public(session, members["b.salarie"].user, public=True, now=NOW)
     session.flush()
 
 

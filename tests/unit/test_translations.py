@@ -64,7 +64,20 @@ def _catalogue(locale: str) -> Catalog:
 
 
 def _key(message: Message) -> Key:
-    return (message.id, message.context)
+    # A plural entry's id is a tuple in a .po file, a list when read back from a .mo file.
+    msgid = tuple(message.id) if isinstance(message.id, list) else message.id
+    return (msgid, message.context)
+
+
+def _strings(message: Message) -> tuple[str, ...]:
+    """The translation's forms (one, or one per plural form), as a tuple."""
+    return tuple(_texts(message.string))
+
+
+def _translated(message: Message) -> bool:
+    """Every form of the entry is filled in."""
+    forms = _strings(message)
+    return bool(forms) and all(forms)
 
 
 def _keys(catalog: Catalog) -> set[Key]:
@@ -195,8 +208,10 @@ def test_english_keeps_the_placeholders_of_the_french() -> None:
     for message in _catalogue("en"):
         if not message.id or not message.string:
             continue
-        expected = _placeholders(" ".join(_texts(message.id)))
-        for text in _texts(message.string):
+        sources = _texts(message.id)
+        for i, text in enumerate(_texts(message.string)):
+            # Each plural form against its own French form (the last one for further forms).
+            expected = _placeholders(sources[min(i, len(sources) - 1)])
             found = _placeholders(text)
             if found != expected:
                 problems.append(
@@ -223,12 +238,23 @@ def test_compiled_catalogue_matches_its_po_file(locale: str) -> None:
     mo_path = folder / "messages.mo"
     assert mo_path.exists(), f"{mo_path} is missing. Run:\n    {COMPILE}\n(make install does it)."
     with mo_path.open("rb") as handle:
-        compiled = {_key(m): m.string for m in read_mo(handle) if m.id}
+        compiled = {_key(m): _strings(m) for m in read_mo(handle) if m.id}
     expected = {
-        _key(m): m.string for m in _po(folder / "messages.po") if m.id and m.string and not m.fuzzy
+        _key(m): _strings(m)
+        for m in _po(folder / "messages.po")
+        if m.id and _translated(m) and not m.fuzzy
+    }
+    # An untranslated plural entry is compiled with the source text as its forms: that is
+    # the same as leaving it out (gettext falls back to the source).
+    fallback = {
+        key
+        for key, forms in compiled.items()
+        if key not in expected and forms == (key[0] if isinstance(key[0], tuple) else (key[0],))
     }
     stale = {
-        key for key in expected.keys() | compiled.keys() if expected.get(key) != compiled.get(key)
+        key
+        for key in expected.keys() | (compiled.keys() - fallback)
+        if expected.get(key) != compiled.get(key)
     }
     assert not stale, (
         f"{mo_path} is older than its .po file ({len(stale)} difference(s)):\n{_show(stale)}\n"

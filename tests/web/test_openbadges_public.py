@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app import openbadges
 from app.domain.badges import MONTHS_FR, REVOCATION_WORDING, RevocationReason
+from app.domain.consent import earner_name
 from app.extensions import db
 from app.models import Assertion, SigningKey, Structure, User
 from app.services import badges, keys
@@ -54,14 +55,17 @@ class Issued:
     key_pem: str
     jws: str
     evidence: str
-    worker_names: tuple[str, str]
+    #: The earner's names the badge's page must not show (they chose what it shows).
+    worker_names: tuple[str, ...]
 
 
 def issued(app: Flask) -> dict[tuple[str, str], Issued]:
-    """Every live (not revoked) issued badge, by (worker login, template code)."""
+    """Every live (not revoked) badge its earner accepted, by (worker login, template code)."""
     with app.app_context():
         found = {}
-        for a in db.session.scalars(select(Assertion).where(Assertion.revoked_at.is_(None))):
+        for a in db.session.scalars(
+            select(Assertion).where(Assertion.revoked_at.is_(None), Assertion.consent == "accepted")
+        ):
             user = db.session.get(User, a.user_id)
             found[(user.login, a.badge_class.template.code)] = Issued(
                 id=a.public_id,
@@ -77,7 +81,11 @@ def issued(app: Flask) -> dict[tuple[str, str], Issued]:
                 key_pem=a.signing_key.public_key_pem,
                 jws=a.jws,
                 evidence=a.evidence,
-                worker_names=(user.first_name, user.last_name),
+                worker_names=tuple(
+                    n
+                    for n in (user.first_name, user.last_name)
+                    if n not in (earner_name(user.first_name, user.last_name, a.earner_name) or "")
+                ),
             )
         return found
 
@@ -540,3 +548,38 @@ def test_signing_keys_are_only_public_halves(world_client, world_app):
     for key_id in key_ids:
         text = world_client.get(f"/cles/{key_id}").get_data(as_text=True)
         assert "PUBLIC KEY" in text and "PRIVATE" not in text
+
+
+@pytest.mark.parametrize("query", ["", "?variante=signee"])
+def test_a_baked_png_download_states_its_length_and_answers_head(world_client, world, query):
+    badge = lea(world)
+    url = f"/badges/{badge.id}/badge.png{query}"
+    got = world_client.get(url)
+    assert int(got.headers["Content-Length"]) == len(got.get_data())
+    head = world_client.head(url)
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Length"] == got.headers["Content-Length"]
+    assert head.headers["ETag"] == got.headers["ETag"]
+
+
+def test_a_baked_png_download_reads_the_class_image_once(world_client, world, world_app):
+    """The class image is immutable: after a first download has cut it, others bake from the
+    layout found by class id, the image column (deferred) left unread."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    badge = lea(world)
+    with world_app.app_context():
+        engine = db.engine
+    first = world_client.get(f"/badges/{badge.id}/badge.png").get_data()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        again = world_client.get(f"/badges/{badge.id}/badge.png?variante=signee")
+        hosted = world_client.get(f"/badges/{badge.id}/badge.png").get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert again.status_code == 200 and openbadges.unbake_png(again.get_data()) == badge.jws
+    assert hosted == first
+    assert statements and not any("image_png" in s or "image_svg" in s for s in statements)

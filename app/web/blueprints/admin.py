@@ -245,7 +245,12 @@ def end_member(structure_id: str, member_id: str):  # type: ignore[no-untyped-de
     if form.validate_on_submit() and form.ended_on.data:
         try:
             structures.end_membership(
-                db.session, actor=current_user, membership=member, on=form.ended_on.data, now=now()
+                db.session,
+                actor=current_user,
+                membership=member,
+                on=form.ended_on.data,
+                now=now(),
+                reminder_months=current_app.config["EXIT_REMINDER_MONTHS"],
             )
         except DomainError as error:
             db.session.rollback()
@@ -355,6 +360,7 @@ def settings(structure_id: str):  # type: ignore[no-untyped-def]
                     name=form.issuer_name.data,
                     description=form.issuer_description.data,
                     network=form.network_name.data,
+                    linkedin_organization_id=form.linkedin_organization_id.data,
                 ),
             )
         except DomainError as error:
@@ -493,3 +499,7 @@ def audit(structure_id: str):  # type: ignore[no-untyped-def]
     return render_template(
         "admin/audit.html", events=activity_queries.structure_activity(db.session, g.structure)
     )
+
+
+# The notifications pages live in their own module, on this blueprint.
+from app.web.blueprints import outbox as _outbox  # noqa: E402, F401

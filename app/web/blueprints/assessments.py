@@ -22,8 +22,9 @@ from app.extensions import db
 from app.queries import assessments as queries
 from app.queries import people
 from app.services import assessments as service
-from app.services import decisions
+from app.services import decisions, notifications
 from app.services.badges import Issuing
+from app.web import notify
 from app.web.errors import flash_error
 from app.web.forms import DecisionForm, ProposeForm, RevokeDecisionForm
 from app.web.utils import now
@@ -111,16 +112,23 @@ def decide(structure_id: str, proposal_id: str):  # type: ignore[no-untyped-def]
         flash(_("Choisissez une décision."), "error")
         return _page(_proposal_or_404(proposal_id), 400)
     comment = form.comment.data
+    outgoing: list[notifications.Outgoing] = []
 
     def act(proposal):  # type: ignore[no-untyped-def]
         if decision == "approve":
-            decisions.approve(
+            assertion = decisions.approve(
                 db.session,
                 validator=g.membership,
                 proposal=proposal,
                 comment=comment,
                 now=now(),
                 issuing=Issuing.from_config(current_app.config),
+            )
+            # Recorded with the badge; sent by SMS or e-mail once both are committed.
+            outgoing.append(
+                notifications.queue_badge_pending(
+                    db.session, assertion=assertion, base_url=notify.base_url(), now=now()
+                )
             )
             flash(_("Validé. La personne en est informée."), "success")
         elif decision == "reject":
@@ -147,7 +155,10 @@ def decide(structure_id: str, proposal_id: str):  # type: ignore[no-untyped-def]
             )
             flash(_("La décision est enregistrée."), "success")
 
-    return _decide(proposal_id, act)
+    response = _decide(proposal_id, act)
+    if outgoing:  # only filled once approved, and ``_decide`` has committed it since
+        notify.deliver_after_commit(outgoing)
+    return response
 
 
 def _propose_form(worker):  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""Sign-in with an identifier and a password, a short code or a one-time code."""
+"""Sign-in with an identifier and a password, a short code or a one-time code; the page a
+printed claim QR code opens."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,7 +22,7 @@ from flask_login import current_user, login_user, logout_user
 from app.extensions import db, limiter
 from app.services import accounts, audit, tokens
 from app.web.blueprints.home import home_url_for
-from app.web.forms import EmptyForm, LoginForm
+from app.web.forms import ClaimForm, EmptyForm, LoginForm
 from app.web.utils import now, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -59,10 +61,44 @@ def login():  # type: ignore[no-untyped-def]
         db.session.commit()
         if result.user.must_change_password:
             flash(_("Bienvenue ! Choisissez maintenant un mot de passe ou un code à vous."), "info")
-            return redirect(url_for("me.secret"))
+            return redirect(url_for("me.secret", next=safe_next(request.args.get("next"))))
         return redirect(safe_next(request.args.get("next")) or home_url_for(result.user))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _claim_key() -> str:
+    return "claim:" + (request.args.get("identifiant") or "").strip().lower()[:254]
+
+
+def _badges_url() -> str:
+    """Where a worker lands after claiming: their badges (/moi/badges)."""
+    return url_for("portfolio.index")
+
+
+@bp.get("/connexion/retrait")
+@limiter.limit(_login_limit)
+@limiter.limit(_login_limit, key_func=_claim_key)
+def claim():  # type: ignore[no-untyped-def]
+    """The page a claim QR code opens: identifier and code filled in, posted to sign-in.
+
+    A GET never uses the code up (link previews and scanners open links): it is used by
+    the sign-in form's POST. The code is in the address, so the page is neither cached
+    nor named to other sites (Referrer-Policy).
+    """
+    form = ClaimForm(
+        data={
+            "login": (request.args.get("identifiant") or "")[:254],
+            "secret": (request.args.get("code") or "")[:200],
+        }
+    )
+    page = render_template(
+        "auth/claim.html", form=form, action=url_for("auth.login", next=_badges_url())
+    )
+    response = make_response(page)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/deconnexion")

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.queries import activity as activity_queries
+from app.queries import portfolio as portfolio_queries
 from app.queries.people import staff_structures
 from app.services import accounts, tokens
 from app.web.errors import flash_error
 from app.web.forms import ApiTokenForm, EmptyForm, SecretForm
-from app.web.utils import now
+from app.web.utils import now, safe_next
 
 bp = Blueprint("me", __name__, url_prefix="/moi")
 
@@ -25,6 +35,7 @@ def index():  # type: ignore[no-untyped-def]
         "me/index.html",
         memberships=memberships,
         staff_structures=staff_structures(db.session, current_user),
+        badges_to_accept=portfolio_queries.pending_count(db.session, current_user),
     )
 
 
@@ -48,7 +59,7 @@ def secret():  # type: ignore[no-untyped-def]
             return render_template("me/secret.html", form=form), 400
         db.session.commit()
         flash(_("C'est enregistré. Gardez ce mot de passe ou ce code pour vous."), "success")
-        return redirect(url_for("home.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("me/secret.html", form=form), status
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from app import openbadges
+from app.domain.consent import earner_name
 from app.extensions import db
 from app.models import Assertion, BadgeClass, Structure
 from app.queries import badges as queries
@@ -55,14 +55,24 @@ def _public(response: Response, *, vary: bool = True, shared: bool = True) -> Re
     return response
 
 
-def _cached(body: bytes, mimetype: str, *, vary: bool = False) -> Response:
+def _cached(
+    body: bytes | list[bytes], mimetype: str, *, vary: bool = False, etag: str | None = None
+) -> Response:
     """A body with a strong ETag; a matching ``If-None-Match`` gets 304.
 
-    The content type is exactly ``mimetype`` (no charset parameter): validators compare it.
+    ``body`` may be parts sent in turn (never joined), given with their ``etag``; a single
+    body's ETag is its hash. The content type is exactly ``mimetype`` (no charset
+    parameter): validators compare it.
     """
-    response = Response(body)
+    parts = [body] if isinstance(body, bytes) else body
+    if etag is None:
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(part)
+        etag = digest.hexdigest()[:32]
+    response = Response(parts)  # a list: Werkzeug sets Content-Length from its parts
     response.headers["Content-Type"] = mimetype
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.set_etag(etag)
     response.make_conditional(request)
     return _public(response, vary=vary)
 
@@ -175,7 +185,7 @@ def class_image_svg(class_id: str) -> Response:
 
 
 def _assertion_or_404(assertion_id: str) -> Assertion:
-    return _found(queries.assertion_by_public_id(db.session, assertion_id))
+    return _found(queries.public_assertion_by_public_id(db.session, assertion_id))
 
 
 @bp.get("/badges/<pid:assertion_id>")
@@ -191,6 +201,8 @@ def assertion(assertion_id: str) -> Response:
         class_document=service.badge_class_document(found.badge_class, _urls()),
         state=found.state(now()),
         revocation=service.revocation_wording(found),
+        # Named only as its earner chose (SHR-01); nothing else about them (VER-05).
+        earner=earner_name(found.user.first_name, found.user.last_name, found.earner_name),
         urls=_urls(),
     )
 
@@ -210,22 +222,11 @@ def _baked(assertion_id: str, fmt: str) -> Response:
     """Bake on download: the class image with this badge inserted, never stored (BDG-07)."""
     found = _assertion_or_404(assertion_id)
     signed = request.args.get("variante") == "signee"
-    # A hosted badge bakes its JSON (OB 2.0 baking), a signed one its JWS.
-    payload = (
-        found.jws
-        if signed
-        else json.dumps(service.assertion_document(found, _urls()), ensure_ascii=False)
-    )
-    if fmt == "png":
-        # The class image was checked when stored: no need to recompute its CRCs each time.
-        body = openbadges.bake_png(found.badge_class.image_png, payload, verify=False)
-        response = _cached(body, "image/png")
+    if fmt == "png":  # streamed in parts: the class image's bytes are never copied
+        baked = service.baked_png(found, _urls(), signed=signed)
+        response = _cached(baked.parts, "image/png", etag=baked.digest[:32])
     else:
-        hosted_url = None if signed else _urls().assertion(found.public_id)
-        body = openbadges.bake_svg(
-            found.badge_class.image_svg.encode("utf-8"), payload, assertion_url=hosted_url
-        )
-        response = _cached(body, "image/svg+xml")
+        response = _cached(service.baked_file(found, _urls(), fmt, signed=signed), "image/svg+xml")
     variant = "-signe" if signed else ""
     response.headers["Content-Disposition"] = (
         f'attachment; filename="badge-{found.public_id}{variant}.{fmt}"'

@@ -20,8 +20,10 @@ from PIL.PngImagePlugin import PngInfo
 from app.openbadges import (
     BakingError,
     OpenBadgesError,
+    PngLayouts,
     bake_png,
     bake_svg,
+    baked_png_parts,
     check_png,
     unbake_png,
     unbake_svg,
@@ -309,3 +311,42 @@ def test_check_png_refuses_a_bad_crc_that_an_unverified_bake_would_carry_through
     # Without verification the damaged bytes are kept as they are, never re-encoded.
     baked = bake_png(corrupt, JWS, verify=False)
     assert strip_openbadges(baked) == corrupt
+
+
+def test_baked_png_parts_are_the_bytes_of_bake_png_and_a_layout_is_reused():
+    original = bake_png(make_png((24, 12)), JSON_PAYLOAD)  # an earlier bake is dropped too
+    layouts = PngLayouts(maxsize=2)
+    loads: list[str] = []
+
+    def load(png: bytes, name: str):
+        return lambda: loads.append(name) or png
+
+    baked = baked_png_parts(layouts.get("class", load(original, "class")), JWS)
+    assert all(isinstance(part, bytes) for part in baked.parts)
+    assert b"".join(baked.parts) == bake_png(original, JWS)
+    # Found again by its key alone: the image is read once (a key names immutable bytes).
+    assert layouts.get("class", load(original, "again")) is layouts.get("class", load(b"", "x"))
+    other = make_png((5, 7))
+    again = baked_png_parts(layouts.get("other", load(other, "other")), JWS)
+    assert b"".join(again.parts) == bake_png(other, JWS)
+    assert again.digest != baked.digest
+    assert loads == ["class", "other"]
+    # Past maxsize the oldest is forgotten, then read again when met.
+    layouts.get("third", load(other, "third"))
+    layouts.get("class", load(original, "class"))
+    assert loads == ["class", "other", "third", "class"]
+
+
+def test_a_baked_png_digest_changes_with_every_byte_of_the_payload():
+    layout = PngLayouts().get("class", lambda: make_png((9, 9)))
+    digests = {baked_png_parts(layout, JSON_PAYLOAD).digest}
+    for n in range(len(JSON_PAYLOAD)):
+        other = "x" if JSON_PAYLOAD[n] != "x" else "y"
+        changed = JSON_PAYLOAD[:n] + other + JSON_PAYLOAD[n + 1 :]
+        digests.add(baked_png_parts(layout, changed).digest)
+    assert len(digests) == len(JSON_PAYLOAD) + 1
+
+
+def test_a_png_layout_checks_every_crc():
+    with pytest.raises(BakingError, match="CRC"):
+        PngLayouts().get("class", lambda: _with_bad_crc(make_png()))

@@ -332,3 +332,62 @@ def test_fuzz_any_single_character_change_fails_verification(
         return
     with pytest.raises(SignatureError):
         signing.verify(mutated, private_key("a").public_key())
+
+
+def test_a_token_read_once_is_verified_from_what_was_read(token: str) -> None:
+    parsed = signing.read(token)
+    assert (parsed.header, parsed.payload) == signing.parse(token)
+    assert signing.verify_parsed(parsed, private_key("a").public_key()) == ASSERTION
+    with pytest.raises(signing.SignatureError, match="does not match"):
+        signing.verify_parsed(parsed, private_key("b").public_key())
+    header_b64, _, signature_b64 = token.split(".")
+    tampered = signing.read(f"{header_b64}.{b64_json({'id': 'x'})}.{signature_b64}")
+    with pytest.raises(signing.SignatureError, match="does not match"):
+        signing.verify_parsed(tampered, private_key("a").public_key())
+
+
+def test_a_payload_starting_with_a_byte_order_mark_is_refused_as_json_would() -> None:
+    payload = b64("\ufeff".encode() + json.dumps(ASSERTION).encode())
+    forged = f"{b64_json({'alg': 'RS256'})}.{payload}.{b64(b'signature')}"
+    with pytest.raises(signing.JwsFormatError, match="Unexpected UTF-8 BOM"):
+        signing.parse(forged)
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(extra=st.dictionaries(st.text(), _JSON_VALUES, max_size=6))
+def test_sign_writes_the_bytes_pyjwt_writes_for_the_same_payload(extra: dict) -> None:
+    """The JWS is assembled here, not by PyJWT: it must stay what PyJWT gave (tests/golden)."""
+    from jwt.api_jws import PyJWS
+
+    document = {**ASSERTION, **extra}
+    payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    reference = PyJWS(algorithms=["RS256"]).encode(
+        payload.encode("utf-8"), private_key("a"), algorithm="RS256", headers={"typ": None}
+    )
+    assert signing.sign(document, private_key("a")) == reference
+
+
+def test_a_signature_spelt_with_unused_bits_set_is_refused(token: str) -> None:
+    """« w » and « x » differ only in bits that a 256-byte signature leaves unused: the
+    altered token decodes to the same signature, and must still be refused."""
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    assert len(signature_b64) % 4 == 2  # 256 bytes: the last character holds 2 bits
+    alphabet = JWS_ALPHABET
+    last = alphabet.index(signature_b64[-1])
+    twin = alphabet[last | 0b0001]  # same 2 data bits, one unused bit set
+    assert twin != signature_b64[-1]
+    forged = f"{header_b64}.{payload_b64}.{signature_b64[:-1]}{twin}"
+    with pytest.raises(signing.JwsFormatError, match="not canonical"):
+        signing.verify(forged, private_key("a").public_key())
+    assert signing.verify(token, private_key("a").public_key()) == ASSERTION

@@ -957,3 +957,37 @@ def test_fuzz_mutated_documents_never_raise(path, value, served, served_path, ot
         result = verify(source, fetch=world.fetch, now=NOW, recipient=PHONE)
         assert result.valid == all(check.ok for check in result.checks)
         assert [c.code for c in result.checks] == [c for c in CHECKS if c in codes(result)]
+
+
+# ---------------------------------------------------------------------------- work done once
+
+
+def test_a_signed_badge_is_decoded_once_and_verified_once(world: World, monkeypatch) -> None:
+    token = signed()
+    calls = {"read": 0, "verify_parsed": 0}
+
+    def counted(name: str) -> Any:
+        original = getattr(signing, name)
+
+        def call(*args: Any) -> Any:
+            calls[name] += 1
+            return original(*args)
+
+        return call
+
+    for name in calls:
+        monkeypatch.setattr(signing, name, counted(name))
+    assert_valid_signed(run(world, token))
+    assert calls == {"read": 1, "verify_parsed": 1}
+
+
+def test_urls_and_reasons_longer_than_those_kept_are_judged_the_same(world: World) -> None:
+    document = hosted(world)
+    long_path = "/badges/" + "x" * 3000
+    long_id = BASE + long_path
+    world.documents[long_id] = {**document, "id": long_id}
+    result = run(world, long_id)
+    assert result.valid, result.failed()
+    assert long_id in result.check("hosted").reason
+    spaced = BASE + "/badges/" + "x" * 3000 + " y"
+    assert failed(run(world, {**document, "id": spaced})) == ["assertion"]  # not a URL

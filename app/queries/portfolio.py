@@ -1,0 +1,123 @@
+"""Read side of the earner's own badges, across every structure (SHR-07, SHR-08), and of
+their public profile (SHR-09).
+
+A badge re-issued to replace another (after a key compromise or an identity change) is
+the same badge to its earner: only the newest of the chain is listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased, defer, joinedload
+
+from app.domain.consent import Consent
+from app.models import Assertion, BadgeClass, Membership, User
+
+
+def _badges() -> Select[tuple[Assertion]]:
+    """Assertions with what a card shows, newest first, replaced ones left out."""
+    replacement = aliased(Assertion)
+    replaced = select(replacement.id).where(replacement.replaces_id == Assertion.id).exists()
+    return (
+        select(Assertion)
+        .options(
+            # The class images load only where a page uses them (PDF, export), once per class.
+            joinedload(Assertion.badge_class).options(
+                defer(BadgeClass.image_png),
+                defer(BadgeClass.image_svg),
+                joinedload(BadgeClass.template),
+            ),
+            joinedload(Assertion.structure),
+            joinedload(Assertion.user),
+        )
+        .where(~replaced)
+        .order_by(Assertion.issued_on.desc(), Assertion.id.desc())
+    )
+
+
+def earner_badges(session: Session, user: User) -> list[Assertion]:
+    """Every badge of ``user``, from every structure, ended memberships included."""
+    return list(session.scalars(_badges().where(Assertion.user_id == user.id)).unique())
+
+
+def own_badge(session: Session, user: User, assertion_id: str) -> Assertion | None:
+    """One badge of ``user`` by public id; None when it is someone else's."""
+    return session.scalars(
+        _badges().where(Assertion.user_id == user.id, Assertion.public_id == assertion_id)
+    ).first()
+
+
+def own_accepted(session: Session, user: User, assertion_ids: Sequence[str]) -> list[Assertion]:
+    """The badges of ``user`` named in ``assertion_ids`` that they accepted, in that order.
+
+    Shorter than ``assertion_ids`` when one is unknown, someone else's or not accepted."""
+    found = {
+        a.public_id: a
+        for a in session.scalars(
+            _badges().where(
+                Assertion.user_id == user.id,
+                Assertion.public_id.in_(set(assertion_ids)),
+                Assertion.consent == Consent.ACCEPTED.value,
+            )
+        ).unique()
+    }
+    return [found[pid] for pid in dict.fromkeys(assertion_ids) if pid in found]
+
+
+def worker_badge(session: Session, worker: Membership, assertion_id: str) -> Assertion | None:
+    """One badge earned in ``worker``'s membership (this person, this structure)."""
+    return session.scalars(
+        _badges().where(
+            Assertion.worker_id == worker.id,
+            Assertion.structure_id == worker.structure_id,
+            Assertion.public_id == assertion_id,
+        )
+    ).first()
+
+
+def worker_badges(session: Session, worker: Membership) -> list[Assertion]:
+    """The badges issued in ``worker``'s membership, for their staff page."""
+    return list(session.scalars(_badges().where(Assertion.worker_id == worker.id)).unique())
+
+
+def pending_count(session: Session, user: User) -> int:
+    """How many of ``user``'s badges wait for an answer (a withdrawn one waits no more)."""
+    return (
+        session.scalar(
+            select(func.count(Assertion.id)).where(
+                Assertion.user_id == user.id,
+                Assertion.consent == Consent.PENDING.value,
+                Assertion.revoked_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def profile_owner(session: Session, identity_id: str) -> User | None:
+    """The person whose public profile is at ``identity_id``, if they opted in."""
+    return session.scalar(
+        select(User).where(
+            User.identity_id == identity_id,
+            User.profile_public.is_(True),
+            User.deactivated_at.is_(None),
+        )
+    )
+
+
+def profile_badges(session: Session, user: User, now: datetime) -> list[Assertion]:
+    """What a public profile lists: accepted, shown, neither withdrawn nor expired."""
+    return list(
+        session.scalars(
+            _badges().where(
+                Assertion.user_id == user.id,
+                Assertion.consent == Consent.ACCEPTED.value,
+                Assertion.on_profile.is_(True),
+                Assertion.revoked_at.is_(None),
+                or_(Assertion.expires_at.is_(None), Assertion.expires_at > now),
+            )
+        ).unique()
+    )

@@ -1,0 +1,40 @@
+"""``flask badges issue --apply`` tells each worker about their new badge, after the commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import OutboundNotification, User
+from tests.services.test_badges import approved_by_hand
+from tests.support.senders import RecordingSms
+
+
+def test_issuing_tells_by_sms_who_has_a_phone_and_counts_who_must_be_told_in_person(
+    world_app_with, tmp_path
+):
+    app = world_app_with(
+        SMS_BACKEND="tests.support.senders:RecordingSms",
+        OUTBOX_PATH=str(tmp_path / "outbox.jsonl"),
+    )
+    with app.app_context():
+        approved_by_hand(db.session, "karim", "organiser")
+        approved_by_hand(db.session, "julie")
+        db.session.commit()
+    RecordingSms.sent.clear()
+    result = app.test_cli_runner().invoke(args=["badges", "issue", "--apply"])
+    assert result.exit_code == 0, result.output
+    assert "issued: 2 badge(s)" in result.stdout
+    assert "notified: 1 sent, 0 failed, 1 without phone or e-mail" in result.stdout
+    (message,) = RecordingSms.sent
+    assert message.to == "+33612345678" and message.body.endswith("http://localhost/moi/badges")
+    with app.app_context():
+        rows = db.session.execute(
+            select(User.login, OutboundNotification.channel, OutboundNotification.attempts)
+            .join(User, User.id == OutboundNotification.user_id)
+            .where(OutboundNotification.assertion_id.is_not(None))
+            .where(User.login.in_(["karim", "julie"]))
+            .order_by(User.login)
+        ).all()
+    assert [tuple(r) for r in rows] == [("julie", "none", 0), ("karim", "sms", 1)]
+    assert not (tmp_path / "outbox.jsonl").exists()

@@ -1,0 +1,37 @@
+"""SMS providers for the tests, named by ``JALON_SMS_BACKEND = "tests.support.senders:…"``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from app.services.senders import Message
+
+
+class RecordingSms:
+    """Keeps every message it is given (clear ``sent`` before use)."""
+
+    sent: ClassVar[list[Message]] = []
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+
+    def send(self, message: Message) -> None:
+        RecordingSms.sent.append(message)
+
+
+class FailingSms:
+    """A provider that is down; its error quotes the number, as real ones may."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+
+    def send(self, message: Message) -> None:
+        raise ConnectionRefusedError(f"provider down, nothing sent to {message.to}")
+
+
+class NotASender:
+    """A class without ``send``: refused when loaded."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
