@@ -537,22 +537,23 @@ def issue(
     return assertion
 
 
-def _load_for_issuance(session: Session, proposals: Sequence[Proposal]) -> list[Any]:
-    """The decisions' workers (with account and structure) and templates, in two statements
-    rather than one lazy load (or refresh, after a commit) each. The caller keeps the list:
-    the session's identity map holds objects weakly, and the decisions find them there."""
+def _load_for_issuance(
+    session: Session, proposals: Sequence[Proposal]
+) -> tuple[dict[int, Membership], dict[int, BadgeTemplate]]:
+    """The decisions' workers (with account and structure) and templates, by id, in two
+    statements rather than one lazy load (or refresh, after a commit) each."""
     workers = session.scalars(
         select(Membership)
         .options(joinedload(Membership.user), joinedload(Membership.structure))
         .where(Membership.id.in_({p.worker_id for p in proposals}))
         .execution_options(populate_existing=True)  # objects expired by a commit, refreshed
-    ).all()
+    )
     templates = session.scalars(
         select(BadgeTemplate)
         .where(BadgeTemplate.id.in_({p.template_id for p in proposals}))
         .execution_options(populate_existing=True)
-    ).all()
-    return [*workers, *templates]
+    )
+    return {w.id: w for w in workers}, {t.id: t for t in templates}
 
 
 def _classes_of(
@@ -590,7 +591,7 @@ def issue_batch(
     already = session.scalar(select(Assertion.id).where(Assertion.proposal_id.in_(ids)).limit(1))
     if already is not None or len(set(ids)) != len(ids):
         raise IssuanceError("Ce badge a déjà été délivré.")
-    loaded = _load_for_issuance(session, proposals)  # noqa: F841 (held for the batch)
+    workers, templates = _load_for_issuance(session, proposals)
     classes = _classes_of(session, proposals)
     signing_keys: dict[int, SigningKey] = {}
     urls = issuing.urls
@@ -604,11 +605,8 @@ def issue_batch(
     events: list[dict[str, Any]] = []
     on = issued_on or now
     for proposal, facts in zip(proposals, evidence_facts_of(session, proposals), strict=True):
-        structure, template, user = (
-            proposal.worker.structure,
-            proposal.template,
-            proposal.worker.user,
-        )
+        worker, template = workers[proposal.worker_id], templates[proposal.template_id]
+        structure, user = worker.structure, worker.user
         key = signing_keys.get(structure.id)
         if key is None:
             key = signing_keys[structure.id] = signing_key_for(session, structure, issuing, now)

@@ -47,6 +47,22 @@ class CannotResend(DomainError):
     message = "Ce message ne peut pas être renvoyé."
 
 
+#: Kinds staff may send again from the outbox or the worker's file. A reminder after an exit
+#: is sent at its date by ``flask notifications send-due``, never by hand.
+RESENDABLE = frozenset({BADGE_PENDING, CLAIM_CODE, BADGES_RENEWED})
+
+
+def resendable(notification: OutboundNotification) -> bool:
+    """Whether ``prepare_resend`` would make this message again: a claim code or a renewal
+    notice always, a « nouveau badge » only while its badge still waits for an answer."""
+    if notification.kind not in RESENDABLE:
+        return False
+    if notification.kind != BADGE_PENDING:
+        return True
+    assertion = notification.assertion
+    return assertion is not None and assertion.revoked_at is None and assertion.consent == "pending"
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A recorded notification and its text, to ``deliver`` once the action is committed.
@@ -301,29 +317,32 @@ def prepare_resend(
 ) -> Outgoing:
     """The same notification with its text made again, to ``deliver`` after commit.
 
-    A badge message is rendered from its badge, while the badge still waits for an answer.
+    A badge message is rendered from its badge, while the badge still waits for an answer;
+    a renewal notice is written again, with the person's current address.
     A claim code cannot be sent verbatim (only its hash is kept): a new one is issued, and
     the earlier one stops working. With no phone and no e-mail, nothing is issued and the
     attempt is recorded as ``no_channel`` (the message of the result is then None).
     """
-    user, structure, assertion = notification.user, notification.structure, None
-    if notification.kind not in (BADGE_PENDING, CLAIM_CODE):
-        # A reminder after an exit is sent at its date by ``flask notifications send-due``.
-        raise CannotResend()
-    if notification.kind == BADGE_PENDING:
-        assertion = notification.assertion
-        if assertion is None or assertion.revoked_at is not None or assertion.consent != "pending":
+    user, structure = notification.user, notification.structure
+    if not resendable(notification):
+        if notification.kind == BADGE_PENDING:
             raise CannotResend(
                 "Ce badge numérique n'attend plus de réponse : il n'y a rien à renvoyer."
             )
+        raise CannotResend()
     notification.channel = channel_for(user)
     if notification.channel == NO_CHANNEL:
         notification.attempts += 1
         notification.last_error = NO_CHANNEL_ERROR
         session.flush()
         return Outgoing(notification, None)
-    if assertion is not None:
-        return Outgoing(notification, badge_pending_message(assertion, base_url=base_url))
+    if notification.kind == BADGE_PENDING:
+        assert notification.assertion is not None  # resendable() checked it
+        return Outgoing(
+            notification, badge_pending_message(notification.assertion, base_url=base_url)
+        )
+    if notification.kind == BADGES_RENEWED:
+        return Outgoing(notification, badges_renewed_message(user, structure, base_url=base_url))
     code = accounts.issue_one_time_code(
         session,
         user=user,

@@ -24,6 +24,8 @@ from app.services import badges, identities, notifications, verification
 from app.services.badges import Issuing
 from tests.api import member
 from tests.services.test_badges import OPAQUE, URLS
+from tests.services.test_notifications import _recording as recording_senders
+from tests.support.senders import RecordingSms
 from tests.support.routes import structure_b
 from tests.support.world import NOW
 
@@ -315,6 +317,39 @@ def test_the_person_is_told_once_per_structure_when_accepted_badges_got_a_new_li
         assert message.channel == row.channel == ("email" if row.user_id == lea.id else "sms")
         assert "nouveau lien" in message.body
         assert message.body.endswith("https://jalon.example/moi/badges")
+
+
+def test_a_renewal_notice_is_sent_again_to_the_person_s_current_number(
+    db_session, issuing, tmp_path
+):
+    karim = _user(db_session, "karim")
+    _change(db_session, "karim", email=None, phone="07 81 22 33 44")
+    pairs = identities.reissue_to_current_identity(
+        db_session, user=karim, issuing=issuing, now=LATER, actor=None
+    )
+    (outgoing,) = notifications.queue_badges_renewed(
+        db_session, pairs=pairs, base_url="https://jalon.example", now=LATER
+    )
+    row = outgoing.notification
+    assert notifications.resendable(row)
+    _change(db_session, "karim", email=None, phone="06 12 00 00 01")  # and again, before
+    RecordingSms.sent.clear()
+
+    sent = notifications.resend(
+        db_session,
+        row,
+        senders=recording_senders(tmp_path),
+        base_url="https://jalon.example",
+        now=LATER + timedelta(hours=1),
+        actor=_user(db_session, "claire.admin"),
+        claim_days=30,
+    )
+
+    assert sent is True
+    (message,) = RecordingSms.sent
+    assert (message.kind, message.to) == ("badges_renewed", "+33612000001")
+    assert message.body.endswith("https://jalon.example/moi/badges")
+    assert (row.attempts, row.sent_at, row.last_error) == (1, LATER + timedelta(hours=1), None)
 
 
 def test_nobody_is_told_when_no_accepted_badge_was_re_issued(db_session, issuing):

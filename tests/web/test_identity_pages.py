@@ -206,6 +206,20 @@ def test_the_person_is_told_at_the_new_address_and_staff_see_it_on_her_file(
     worker_file = _text(claire.get(url.removesuffix("/coordonnees")))
     assert "Badges ré-émis à la nouvelle adresse" in worker_file
 
+    # Staff may send it again (she says it never came), from her file or the outbox.
+    assert "Renvoyer" in worker_file and "Renvoyer" in _text(
+        claire.get(f"/s/{structure}/admin/envois")
+    )
+    (notice,) = told
+    response = claire.post(f"/s/{structure}/admin/envois/{notice.public_id}/renvoyer")
+    assert response.status_code == 302
+    first, again = senders.read_outbox(outbox, structure)
+    assert (again["kind"], again["to"], again["body"]) == (
+        first["kind"],
+        first["to"],
+        first["body"],
+    )
+
 
 # -- The structure's LinkedIn page id ----------------------------------------------------------
 

@@ -39,6 +39,7 @@ def outbox(structure_id: str):  # type: ignore[no-untyped-def]
         address_for=notifications.address_for,
         channel_for=notifications.channel_for,
         kinds=notify.KIND_LABELS,
+        resendable=notifications.resendable,
     )
 
 

@@ -85,6 +85,7 @@ def worker(structure_id: str, worker_id: str):  # type: ignore[no-untyped-def]
         claim_channel=notifications.channel_for(worker.user),
         sent_messages=notification_queries.worker_notifications(db.session, worker),
         message_kinds=notify.KIND_LABELS,
+        resendable=notifications.resendable,
         by_role=by_role,
         withdraw_form=withdraw_form,
         reason_labels=WITHDRAWAL_REASON_LABELS,
