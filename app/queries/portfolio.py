@@ -14,7 +14,20 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased, defer, joinedload
 
 from app.domain.consent import Consent
-from app.models import Assertion, BadgeClass, Membership, User
+from app.models import Assertion, AuditEvent, BadgeClass, Membership, User
+
+#: The audit actions a badge's history shows its earner: its life and each of their choices.
+HISTORY_ACTIONS = (
+    "badge.issued",
+    "badge.reissued",
+    "badge.accepted",
+    "badge.declined",
+    "badge.shown",
+    "badge.hidden",
+    "badge.earner_name_changed",
+    "badge.withdrawal_requested",
+    "badge.revoked",
+)
 
 
 def _badges() -> Select[tuple[Assertion]]:
@@ -120,4 +133,28 @@ def profile_badges(session: Session, user: User, now: datetime) -> list[Assertio
                 or_(Assertion.expires_at.is_(None), Assertion.expires_at > now),
             )
         ).unique()
+    )
+
+
+def badge_history(session: Session, assertion: Assertion) -> list[AuditEvent]:
+    """What happened to ``assertion`` and to the badges it replaced, oldest first.
+
+    A re-issued badge is the same badge to its earner, so the chain's earlier events (their
+    acceptance, say) are part of its story. Read through the earner's indexed events."""
+    chain: list[str] = []
+    link: Assertion | None = assertion
+    while link is not None:
+        chain.append(link.public_id)
+        link = link.replaces
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(
+                AuditEvent.subject_id == assertion.user_id,
+                AuditEvent.target.in_(chain),
+                AuditEvent.action.in_(HISTORY_ACTIONS),
+            )
+            .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        )
     )

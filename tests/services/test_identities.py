@@ -25,8 +25,8 @@ from app.services.badges import Issuing
 from tests.api import member
 from tests.services.test_badges import OPAQUE, URLS
 from tests.services.test_notifications import _recording as recording_senders
-from tests.support.senders import RecordingSms
 from tests.support.routes import structure_b
+from tests.support.senders import RecordingSms
 from tests.support.world import NOW
 
 pytestmark = pytest.mark.db

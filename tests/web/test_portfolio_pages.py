@@ -366,6 +366,58 @@ def test_accept_hide_show_name_and_withdraw_through_the_page_each_recorded(app):
     assert changed_tables(before, snapshot(app)) == ()
 
 
+def history(page: str) -> list[str]:
+    """The lines of a badge page's « Historique », each without its date."""
+    return [line.split(" — ", 1)[1] for line in visible(page, "historique")[2:]]
+
+
+def test_the_badge_page_tells_its_history_in_the_earners_words(app):
+    pid = badge_id(app, "karim", "communiquer")
+    url = f"/moi/badges/{pid}"
+    karim, sophie = client_of(app, "karim"), client_of(app, "sophie.cip")
+    with app.app_context():
+        issuer = (
+            db.session.scalars(select(Structure).where(Structure.name == DEMO_STRUCTURE))
+            .one()
+            .issuer_display_name
+        )
+    assert history(text(karim.get(url))) == [f"Délivré par {issuer}."]
+
+    assert sophie.post(assisted_url(app, "karim", pid), data={"action": "accept_private"})
+    for form in ({"action": "show"}, {"action": "name", "earner_name": "initial"}):
+        assert karim.post(url, data=form).status_code == 302
+    page = text(karim.get(url))
+
+    assert history(page) == [
+        f"Délivré par {issuer}.",
+        "Vous l'avez accepté en le gardant privé. Avec l'aide de Sophie Bernard.",
+        "Vous l'avez montré sur votre profil.",
+        "Vous avez changé le nom affiché sur sa page.",
+    ]
+    local = CLOCK.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
+    assert visible(page, "historique")[-1].startswith(f"{local} — ")
+    # The conseillère helping him reads the same story; nobody else's badge shows it.
+    assert history(text(sophie.get(assisted_url(app, "karim", pid)))) == history(page)
+    assert client_of(app, "lea").get(url).status_code == 404
+
+
+def test_a_re_issued_badge_keeps_its_history_and_says_why_its_link_changed(app):
+    from tests.web.test_identity_pages import _contact_url, _reissue_url
+
+    before = badge_id(app, "lea", "planifier")
+    lea, claire = client_of(app, "lea"), client_of(app, "claire.admin")
+    told = history(text(lea.get(f"/moi/badges/{before}")))
+    assert "Vous l'avez accepté et montré sur votre profil." in told
+    assert claire.post(_contact_url(app, "lea"), data={"email": "lea@nouveau.fr", "phone": ""})
+    assert claire.post(_reissue_url(app, "lea")).status_code == 302
+
+    after = badge_id(app, "lea", "planifier")
+    assert after != before
+    lines = history(text(lea.get(f"/moi/badges/{after}")))
+    # The old badge's life, then its new link; its withdrawal is said by that line alone.
+    assert lines == [*told, "Nouveau lien, à votre nouvelle adresse. Vos choix sont gardés."]
+
+
 def test_declining_changes_nothing_else_and_the_badge_can_still_be_accepted(app):
     karim = client_of(app, "karim")
     pid = badge_id(app, "karim", "communiquer")

@@ -40,6 +40,7 @@ from app.services import badge_export, consent, profiles
 from app.services import badge_pdf as pdfs
 from app.services import badges as badge_service
 from app.services.public_urls import PublicUrls
+from app.web.badge_history import history_lines
 from app.web.errors import flash_error
 from app.web.portfolio_forms import (
     ACCEPT_PRIVATE,
@@ -198,6 +199,7 @@ def _badge_page(card: Card, *, worker: Membership | None = None, status: int = 2
         assisted=worker is not None,
         worker=worker,
         profile_public=user.profile_public,
+        history=history_lines(assertion, queries.badge_history(db.session, assertion)),
     ), status
 
 
