@@ -52,7 +52,7 @@ def check_decision(current: str, *, revoked: bool) -> None:
 
 def check_accepted(current: str, *, revoked: bool) -> None:
     """Showing, hiding, naming or asking for withdrawal: only an accepted badge in force."""
+    if revoked:  # first: a withdrawn badge can no longer be accepted either
+        raise ConsentRefused("Ce badge numérique a déjà été retiré.")
     if current != Consent.ACCEPTED:
         raise ConsentRefused("Acceptez d'abord ce badge numérique.")
-    if revoked:
-        raise ConsentRefused("Ce badge numérique a déjà été retiré.")

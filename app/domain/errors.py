@@ -45,6 +45,15 @@ class AccountError(DomainError):
     code = "account_error"
 
 
+class AccountNotManaged(AccountError):
+    """Staff of one structure may not hand out sign-in codes for, nor change the address of,
+    an account that is not theirs to manage (``services.accounts.check_managed_by``)."""
+
+    code = "account_not_managed"
+    status = 403
+    message = "Ce compte n'est pas géré par votre structure."
+
+
 class InvalidLogin(AccountError):
     code = "invalid_login"
     message = (

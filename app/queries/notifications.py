@@ -7,7 +7,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Membership, OutboundNotification, Structure
+from app.models import Membership, OutboundNotification, Structure, User
+
+#: What a listed notification's page reads: its person, with their memberships and roles
+#: (whether a claim code may be re-sent), and its badge (whether it still waits).
+_LISTED = (
+    selectinload(OutboundNotification.user)
+    .selectinload(User.memberships)
+    .selectinload(Membership.roles),
+    selectinload(OutboundNotification.assertion),
+)
 
 
 def _scheduled() -> ColumnElement[bool]:
@@ -33,7 +42,7 @@ def structure_notifications(
         session.scalars(
             select(OutboundNotification)
             .where(OutboundNotification.structure_id == structure.id, not_(_scheduled()))
-            .options(selectinload(OutboundNotification.user))
+            .options(*_LISTED)
             .order_by(_when().desc(), OutboundNotification.id.desc())
             .limit(limit)
         )
@@ -64,6 +73,7 @@ def worker_notifications(session: Session, worker: Membership) -> list[OutboundN
                 OutboundNotification.structure_id == worker.structure_id,
                 OutboundNotification.user_id == worker.user_id,
             )
+            .options(*_LISTED)
             .order_by(OutboundNotification.created_at.desc(), OutboundNotification.id.desc())
         )
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.domain import accounts as rules
 from app.domain.enums import CodeKind
-from app.domain.errors import EmailTaken, LoginTaken
+from app.domain.errors import AccountNotManaged, EmailTaken, LoginTaken
 from app.models import OneTimeCode, Structure, User
 from app.services import audit
 from app.services.passwords import hash_secret, verify_secret
@@ -92,7 +92,8 @@ def authenticate(session: Session, *, login: str, secret: str, now: datetime) ->
     typed = rules.canonical_code(secret)
     for code in _usable_codes(session, user, now):
         if verify_secret(code.code_hash, typed):
-            code.used_at = now
+            if not _use(session, code, now):
+                return None  # the same code, used by a sign-in that got there first
             user.must_change_password = True
             audit.record(
                 session,
@@ -104,6 +105,23 @@ def authenticate(session: Session, *, login: str, secret: str, now: datetime) ->
             )
             return SignIn(user, used_one_time_code=True)
     return None
+
+
+def _use(session: Session, code: OneTimeCode, now: datetime) -> bool:
+    """Mark ``code`` used, unless another transaction used or revoked it meanwhile: one
+    conditional UPDATE, so two sign-ins racing with one code cannot both succeed."""
+    used = session.execute(
+        update(OneTimeCode)
+        .where(
+            OneTimeCode.id == code.id,
+            OneTimeCode.used_at.is_(None),
+            OneTimeCode.revoked_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(code, ["used_at", "revoked_at"])
+    return used.rowcount == 1
 
 
 def _usable_codes(session: Session, user: User, now: datetime) -> list[OneTimeCode]:
@@ -123,6 +141,46 @@ def change_own_secret(session: Session, *, user: User, new_secret: str, now: dat
     user.password_hash = hash_secret(new_secret)
     user.must_change_password = False
     audit.record(session, action="account.secret_changed", now=now, actor=user, subject=user)
+
+
+#: Why a structure's staff may not give this account a code or a new address.
+STAFF_ACCOUNT = (
+    "Ce compte est celui d'un membre d'une équipe : la personne change elle-même son code, "
+    "ou l'administration de la plateforme l'aide."
+)
+ELSEWHERE = (
+    "Cette personne suit aussi un parcours dans une autre structure : son compte ne se "
+    "change pas ici. Elle se connecte avec son code habituel."
+)
+NOT_CURRENT = "Cette personne ne fait plus partie de la structure."
+
+
+def managed_refusal(user: User, structure: Structure) -> str | None:
+    """Why staff of ``structure`` may not give ``user`` a sign-in code nor change their
+    e-mail or telephone, or None when they may.
+
+    They may only for a current worker of theirs whose account is nobody else's: not a
+    platform administrator, no staff role in any structure, no current pathway elsewhere.
+    Otherwise an administrator could add anyone's account as a worker, print a code for it
+    and sign in as that person.
+    """
+    if user.is_superadmin:
+        return STAFF_ACCOUNT
+    current = [m for m in user.memberships if m.is_current]
+    if any(m.is_staff for m in current):
+        return STAFF_ACCOUNT
+    if not any(m.structure_id == structure.id for m in current):
+        return NOT_CURRENT
+    if any(m.structure_id != structure.id for m in current):
+        return ELSEWHERE
+    return None
+
+
+def check_managed_by(user: User, structure: Structure) -> None:
+    """``managed_refusal`` as an error: ``AccountNotManaged``, with the reason in French."""
+    reason = managed_refusal(user, structure)
+    if reason is not None:
+        raise AccountNotManaged(reason)
 
 
 def issue_one_time_code(

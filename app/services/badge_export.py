@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.models import Assertion, User
 from app.services.badge_pdf import BadgeSheet, badge_pdf, day_fr, passport_pdf, sheet_for
@@ -54,7 +55,10 @@ def export_archive(
 ) -> bytes:
     """A ZIP of ``assertions`` (the caller passes the worker's own) with a passport and a guide."""
     ordered = sorted(assertions, key=lambda a: (a.issued_on, a.public_id))
-    stamp = (now.year, now.month, now.day, now.hour, now.minute, now.second)
+    # A ZIP date has no time zone: readers take it as local time, so it is written in the
+    # issuing structure's (UTC for an archive with no badge).
+    local = now.astimezone(ZoneInfo(ordered[0].structure.timezone)) if ordered else now
+    stamp = (local.year, local.month, local.day, local.hour, local.minute, local.second)
     files: list[tuple[str, bytes]] = []
     sheets: list[BadgeSheet] = []
     folders: list[str] = []

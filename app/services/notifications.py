@@ -53,11 +53,14 @@ RESENDABLE = frozenset({BADGE_PENDING, CLAIM_CODE, BADGES_RENEWED})
 
 
 def resendable(notification: OutboundNotification) -> bool:
-    """Whether ``prepare_resend`` would make this message again: a claim code or a renewal
-    notice always, a « nouveau badge » only while its badge still waits for an answer."""
+    """Whether ``prepare_resend`` would make this message again: a renewal notice always, a
+    « nouveau badge » while its badge still waits for an answer, a claim code while the
+    account is the structure's to manage (``accounts.managed_refusal``)."""
     if notification.kind not in RESENDABLE:
         return False
-    if notification.kind != BADGE_PENDING:
+    if notification.kind == CLAIM_CODE:
+        return accounts.managed_refusal(notification.user, notification.structure) is None
+    if notification.kind == BADGES_RENEWED:
         return True
     assertion = notification.assertion
     return assertion is not None and assertion.revoked_at is None and assertion.consent == "pending"
@@ -324,6 +327,10 @@ def prepare_resend(
     attempt is recorded as ``no_channel`` (the message of the result is then None).
     """
     user, structure = notification.user, notification.structure
+    if notification.kind == CLAIM_CODE:
+        accounts.check_managed_by(user, structure)  # says why, where resendable() cannot
+        if user.id == actor.id:
+            raise CannotResend()
     if not resendable(notification):
         if notification.kind == BADGE_PENDING:
             raise CannotResend(

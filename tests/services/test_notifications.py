@@ -15,11 +15,12 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import CodeKind
 from app.models import Assertion, AuditEvent, OneTimeCode, OutboundNotification, Structure, User
+from app.queries import notifications as notification_queries
 from app.services import accounts, notifications, senders
 from app.services.badges import badge_name
 from app.services.senders import Message, OutboxSender, Senders, SmtpEmailSender
@@ -114,6 +115,42 @@ def test_a_claim_code_signs_in_once_then_forces_a_new_secret(db_session):
     assert [(e.actor.login, e.structure_id, e.details) for e in issued] == [
         ("sophie.cip", _structure_a(db_session).id, {"valid_days": 30})
     ]
+
+
+def test_two_sign_ins_racing_with_one_claim_code_let_only_one_in(
+    db_factory, world_url, monkeypatch
+):
+    """The second sign-in read the code as usable before the first one used it. (SQLite's
+    deferred transactions, not the app's BEGIN IMMEDIATE, let the two interleave here.)"""
+    engine = create_engine(db_factory.copy(world_url))
+    with Session(engine) as session:
+        code = _claim(session, "julie")
+        session.commit()
+    read = accounts._usable_codes
+    first: list[accounts.SignIn | None] = []
+
+    def then_the_other_sign_in_wins(session, user, now):  # type: ignore[no-untyped-def]
+        usable = read(session, user, now)
+        monkeypatch.setattr(accounts, "_usable_codes", read)  # the other one reads plainly
+        with Session(engine) as other:  # the racing sign-in, between this read and its use
+            first.append(accounts.authenticate(other, login="julie", secret=code, now=NOW))
+            other.commit()
+        return usable
+
+    monkeypatch.setattr(accounts, "_usable_codes", then_the_other_sign_in_wins)
+    try:
+        with Session(engine) as session:
+            late = accounts.authenticate(session, login="julie", secret=code, now=NOW)
+            session.commit()
+        assert first[0] is not None and first[0].used_one_time_code
+        assert late is None
+        with Session(engine) as session:
+            used = session.scalars(
+                select(AuditEvent.action).where(AuditEvent.action == "auth.one_time_code_used")
+            )
+            assert list(used) == ["auth.one_time_code_used"]
+    finally:
+        engine.dispose()
 
 
 def test_a_claim_code_stops_working_when_it_expires(db_session):
@@ -483,3 +520,40 @@ def test_the_outbox_lives_in_the_instance_folder_and_unknown_backends_stop_the_s
         load_config(wrong, {"SECRET_KEY": "s" * 32, key: value})
         with pytest.raises(RuntimeError, match=f"JALON_{key}"):
             validate_config(wrong)
+
+
+def test_listing_notifications_reads_what_resendable_needs_up_front(db_session):
+    """The outbox page asks ``resendable`` of each row: no query per row."""
+    badges = db_session.scalars(select(Assertion).where(Assertion.revoked_at.is_(None))).all()
+    for badge in badges[:6]:
+        for kind in ("badge_pending", "claim_code"):
+            db_session.add(
+                OutboundNotification(
+                    structure_id=badge.structure_id,
+                    user_id=badge.user_id,
+                    assertion_id=badge.id if kind == "badge_pending" else None,
+                    kind=kind,
+                    channel="sms",
+                    created_at=NOW,
+                    attempts=0,
+                )
+            )
+    db_session.flush()
+    structure = _structure_a(db_session)
+    db_session.expunge_all()
+    structure = db_session.get(Structure, structure.id)
+    listed = notification_queries.structure_notifications(db_session, structure)
+    assert {n.kind for n in listed} >= {"badge_pending", "claim_code"}
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *rest):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    connection = db_session.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        answers = [notifications.resendable(n) for n in listed]
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert statements == []
+    assert True in answers

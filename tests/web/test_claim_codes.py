@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.domain.enums import CodeKind
 from app.extensions import db
-from app.models import OneTimeCode, OutboundNotification, User
+from app.models import Membership, OneTimeCode, OutboundNotification, User
 from app.services import notifications, qr
 from tests.api import member, sign_in
 from tests.support.routes import b_member, changed_tables, snapshot
@@ -243,3 +243,76 @@ def test_the_link_of_the_sheet_can_be_sent_by_sms_too(app, tmp_path):
             .where(User.login == "karim")
         ).all()
         assert (sent.channel, sent.attempts, sent.sent_at) == ("sms", 1, NOW)
+
+
+# -- Accounts that are not the structure's to manage ----------------------------------------
+
+
+def _joined_a(app: Flask, login: str) -> str:
+    """``login`` added to claire's structure as a worker; their worker page's URL."""
+    claire = sign_in(app, "claire.admin")
+    with app.app_context():
+        structure_a = member(db.session, "claire.admin").structure
+        a_id = structure_a.public_id
+    added = claire.post(
+        f"/s/{a_id}/admin/personnes/existante", data={"login": login, "roles": ["salarie"]}
+    )
+    assert added.status_code == 302
+    with app.app_context():
+        joined = db.session.scalars(
+            select(Membership)
+            .join(Membership.user)
+            .where(User.login == login, Membership.structure_id == structure_a.id)
+        ).one()
+        return f"/s/{a_id}/salaries/{joined.public_id}"
+
+
+def _codes(app: Flask, login: str) -> list[tuple[int, str, object]]:
+    """(id, kind, revoked_at) of every one-time code of ``login``."""
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.login == login)).one()
+        rows = db.session.execute(
+            select(OneTimeCode.id, OneTimeCode.kind, OneTimeCode.revoked_at).where(
+                OneTimeCode.user_id == user.id
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("login", "reason"),
+    [
+        ("b.admin", "Ce compte est celui d'un membre d'une équipe"),
+        ("b.salarie", "Cette personne suit aussi un parcours dans une autre structure"),
+    ],
+)
+def test_an_admin_cannot_take_over_an_account_by_adding_it_as_a_worker(app, login, reason):
+    """Added to structure A as a worker, another structure's admin or worker stays out of
+    reach: no code shown or sent, no new address, whoever asks in A."""
+    page = _joined_a(app, login)
+    codes = _codes(app, login)
+    claire = sign_in(app, "claire.admin")
+    assert reason in _text(claire.get(page))
+    assert "Imprimer une feuille de retrait" not in _text(claire.get(page))
+    for url, form in (
+        (f"{page}/code-de-retrait", {}),
+        (f"{page}/code", {}),
+        (f"{page}/coordonnees", {"email": "pirate@exemple.fr", "phone": ""}),
+    ):
+        before = snapshot(app)
+        response = claire.post(url, data=form)
+        assert response.status_code == 403, url
+        assert reason in _text(response)
+        assert changed_tables(before, snapshot(app)) == ()
+    assert _codes(app, login) == codes
+
+
+def test_a_platform_administrator_s_account_gets_no_code_from_a_structure(app):
+    with app.app_context():
+        karim = member(db.session, "karim").user
+        karim.is_superadmin = True
+        db.session.commit()
+    response = sign_in(app, "sophie.cip").post(_sheet_url(app, "karim"))
+    assert response.status_code == 403
+    assert "Ce compte est celui d'un membre d'une équipe" in _text(response)
+    assert [c for c in _codes(app, "karim") if c[1] == CodeKind.CLAIM] == []

@@ -131,3 +131,33 @@ def test_a_reminder_cannot_be_resent_from_the_page(world_app_with, tmp_path):
     assert (after.attempts, after.sent_at, after.last_error) == (0, None, None)
     with app.app_context():
         assert db.session.scalar(select(func.count(OneTimeCode.id))) == codes
+
+
+def test_a_claim_code_is_not_sent_again_to_someone_who_has_left(world_app_with, tmp_path):
+    """A new code would sign in someone who left, and stop the sheet they kept working."""
+    app = _app(world_app_with, tmp_path)
+    admin = sign_in(app, "claire.admin")
+    structure, worker = _ids(app, "karim")
+    sheet = admin.post(f"/s/{structure}/salaries/{worker}/code-de-retrait", data={"send": "y"})
+    assert sheet.status_code == 200
+    _end(admin, app, "karim")
+    with app.app_context():
+        claim = db.session.scalars(
+            select(OutboundNotification)
+            .where(
+                OutboundNotification.kind == "claim_code",
+                OutboundNotification.user_id == member(db.session, "karim").user_id,
+            )
+            .order_by(OutboundNotification.id.desc())
+        ).first()
+        assert claim is not None
+        codes = db.session.scalar(select(func.count(OneTimeCode.id)))
+    assert "Renvoyer" not in _text(admin.get(f"/s/{structure}/admin/envois"))
+
+    response = admin.post(f"/s/{structure}/admin/envois/{claim.public_id}/renvoyer")
+
+    assert response.status_code == 302
+    page = _text(admin.get(response.headers["Location"]))
+    assert "Cette personne ne fait plus partie de la structure." in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OneTimeCode.id))) == codes

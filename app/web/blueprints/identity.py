@@ -12,7 +12,7 @@ from app.domain import errors
 from app.extensions import db
 from app.models import Membership
 from app.queries import people
-from app.services import badges, identities, notifications
+from app.services import accounts, badges, identities, notifications
 from app.services import progress as progress_service
 from app.web import notify
 from app.web.errors import flash_error
@@ -85,6 +85,7 @@ def contact(structure_id: str, worker_id: str):  # type: ignore[no-untyped-def]
         return _page(worker, form)
     if not worker.is_current:
         abort(404)  # the person has left: their account is no longer the structure's to edit
+    accounts.check_managed_by(user, g.structure)
     if not form.validate():
         return _page(worker, form, 400)
     try:

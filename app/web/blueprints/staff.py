@@ -85,6 +85,7 @@ def worker(structure_id: str, worker_id: str):  # type: ignore[no-untyped-def]
         claim_channel=notifications.channel_for(worker.user),
         sent_messages=notification_queries.worker_notifications(db.session, worker),
         message_kinds=notify.KIND_LABELS,
+        account_refusal=accounts.managed_refusal(worker.user, g.structure),
         resendable=notifications.resendable,
         by_role=by_role,
         withdraw_form=withdraw_form,
@@ -102,6 +103,7 @@ def reset_code(structure_id: str, worker_id: str):  # type: ignore[no-untyped-de
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
+    accounts.check_managed_by(worker.user, g.structure)
     code = accounts.issue_one_time_code(
         db.session,
         user=worker.user,
@@ -135,6 +137,7 @@ def claim_code(structure_id: str, worker_id: str):  # type: ignore[no-untyped-de
     form = ClaimCodeForm()
     if not form.validate_on_submit():
         abort(400)
+    accounts.check_managed_by(worker.user, g.structure)
     days = int(current_app.config["CLAIM_CODE_DAYS"])
     issued_at = now()
     code = accounts.issue_one_time_code(
