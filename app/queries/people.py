@@ -129,6 +129,16 @@ def visible_worker(
     return session.scalar(query)
 
 
+def followed_worker(
+    session: Session, viewer: Membership, membership_public_id: str
+) -> Membership | None:
+    """One worker by public id, only if ``viewer`` is their referent (conseiller·ère) and may
+    see them: who may sit beside them for their choices (assisted mode). Seeing every worker
+    of the structure, or another role, is not enough."""
+    worker = visible_worker(session, viewer, membership_public_id)
+    return worker if worker is not None and worker.referent_id == viewer.id else None
+
+
 def led_teams(session: Session, viewer: Membership) -> list[Team]:
     """The active teams ``viewer`` leads, with their members loaded."""
     return list(

@@ -63,10 +63,24 @@ def own_badge(session: Session, user: User, assertion_id: str) -> Assertion | No
     ).first()
 
 
-def own_accepted(session: Session, user: User, assertion_ids: Sequence[str]) -> list[Assertion]:
-    """The badges of ``user`` named in ``assertion_ids`` that they accepted, in that order.
+def owns_all(session: Session, user: User, assertion_ids: Sequence[str]) -> bool:
+    """Whether every one of ``assertion_ids`` names a badge ``user`` holds or held (replaced,
+    withdrawn or not accepted included)."""
+    wanted = set(assertion_ids)
+    held = session.scalars(
+        select(Assertion.public_id).where(
+            Assertion.user_id == user.id, Assertion.public_id.in_(wanted)
+        )
+    )
+    return set(held) == wanted
 
-    Shorter than ``assertion_ids`` when one is unknown, someone else's or not accepted."""
+
+def own_printable(session: Session, user: User, assertion_ids: Sequence[str]) -> list[Assertion]:
+    """The badges of ``user`` named in ``assertion_ids`` that they accepted and that are not
+    withdrawn (what the passport form offers), in that order.
+
+    Shorter than ``assertion_ids`` when one is unknown, someone else's, not accepted,
+    withdrawn or replaced."""
     found = {
         a.public_id: a
         for a in session.scalars(
@@ -74,6 +88,7 @@ def own_accepted(session: Session, user: User, assertion_ids: Sequence[str]) -> 
                 Assertion.user_id == user.id,
                 Assertion.public_id.in_(set(assertion_ids)),
                 Assertion.consent == Consent.ACCEPTED.value,
+                Assertion.revoked_at.is_(None),
             )
         ).unique()
     }

@@ -510,6 +510,26 @@ def test_no_one_else_changes_the_choice_over_a_badge(app):
     assert row(app, pid)["consent"] == "pending"
 
 
+def test_only_the_workers_referent_sits_beside_them_for_their_choices(app):
+    """Seeing every worker (``sees_all_workers``) is not following them: léa has no referent."""
+    with app.app_context():
+        sophie = membership(app, "sophie.cip")
+        sophie.sees_all_workers = True
+        db.session.commit()
+        lea = membership(app, "lea")
+        lea_file = f"/s/{lea.structure.public_id}/salaries/{lea.public_id}"
+    client = client_of(app, "sophie.cip")
+    lea_badge = badge_id(app, "lea", "planifier")
+    assert client.get(lea_file).status_code == 200  # she may read léa's file…
+    assert "Aider à choisir" not in text(client.get(lea_file))
+    before = snapshot(app)
+    url = assisted_url(app, "lea", lea_badge)
+    assert client.get(url).status_code == 404  # …not choose for her
+    assert client.post(url, data={"action": "hide"}).status_code == 404
+    assert changed_tables(before, snapshot(app)) == ()
+    assert row(app, lea_badge)["on_profile"] is True
+
+
 def test_assisted_mode_is_the_same_page_and_records_the_conseillere(app):
     pid = badge_id(app, "karim", "communiquer")
     url = assisted_url(app, "karim", pid)
@@ -668,13 +688,51 @@ def test_the_passport_prints_the_badges_chosen(app, tmp_path):
     refused = lea.get("/moi/badges/passeport.pdf")
     assert refused.status_code == 400
     assert "Cochez au moins un badge numérique" in text(refused)
-    for other in (
-        "x" * 22,
-        badge_id(app, "karim", "communiquer"),
-        badge_id(app, "lea", "s-adapter"),
-    ):
+    for other in ("x" * 22, badge_id(app, "karim", "communiquer")):  # none, or not hers
         answer = lea.get("/moi/badges/passeport.pdf", query_string={"badge": [planifier, other]})
         assert answer.status_code == 404, other
+    # Hers, but declined or withdrawn since the list was shown: said in words.
+    for gone in (badge_id(app, "lea", "s-adapter"), badge_id(app, "lea", "anticiper")):
+        answer = lea.get("/moi/badges/passeport.pdf", query_string={"badge": [planifier, gone]})
+        assert answer.status_code == 400, gone
+        assert "Un badge numérique choisi n'est plus disponible." in text(answer)
+
+
+def pdf_text(body: bytes, tmp_path: Path) -> str:
+    source = tmp_path / "passport.pdf"
+    source.write_bytes(body)
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True, text=True
+    )
+    info = subprocess.run(["pdfinfo", str(source)], check=True, capture_output=True, text=True)
+    return done.stdout + info.stdout
+
+
+def test_the_passport_carries_the_earners_name_only_as_they_choose(app, tmp_path):
+    lea = client_of(app, "lea")
+    planifier = badge_id(app, "lea", "planifier")
+    form = text(lea.get("/moi/badges")).split('id="passeport"')[1]
+    for label in ("Mon nom sur le passeport", "Léa Petit", "Léa P.", "Sans mon nom"):
+        assert label in form
+    printed = {}
+    for choice in ("full", "initial", "none"):
+        response = lea.get(
+            "/moi/badges/passeport.pdf", query_string={"badge": [planifier], "nom": choice}
+        )
+        assert response.status_code == 200
+        printed[choice] = pdf_text(response.get_data(), tmp_path)
+
+    def owner(printed: str) -> list[str]:  # the title and author, in the page and the file
+        found = re.findall(r"(?:Passeport de compétences de|Author:)\s*(.+)", printed)
+        return [name.split(" — page")[0].strip() for name in found]
+
+    assert set(owner(printed["full"])) == {"Léa Petit"}
+    assert set(owner(printed["initial"])) == {"Léa P."}
+    assert owner(printed["none"]) == []
+    # Each badge's sheet names her as that badge's page does (« Planifier »: first name, initial).
+    assert all("Petit" not in printed[choice] for choice in ("initial", "none"))
+    refused = lea.get("/moi/badges/passeport.pdf", query_string={"badge": [planifier], "nom": "x"})
+    assert refused.status_code == 400
 
 
 def test_the_export_works_after_the_contract_ended(app):
@@ -754,6 +812,11 @@ def test_the_profile_leaves_out_hidden_declined_withdrawn_and_expired_badges(app
     assert f"/badges/{badge_id(app, 'karim', 'conscience-professionnelle')}" in links(page)
     assert badge_id(app, "karim", "qualite-du-travail") not in page
     assert badge_id(app, "karim", "communiquer") not in page
+    # And his expired badge's page says so, offering neither LinkedIn nor a PDF to share.
+    expired = text(karim.get(f"/moi/badges/{badge_id(app, 'karim', 'qualite-du-travail')}"))
+    assert "Ce badge numérique a expiré : il n'est plus sur votre profil public." in expired
+    assert "Il est sur votre profil public." not in expired
+    assert "linkedin.com" not in expired and "badge.pdf" not in expired
 
 
 # --- Reading, writing, wording ---------------------------------------------------------

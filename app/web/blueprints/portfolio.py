@@ -133,12 +133,17 @@ def worker_cards(worker: Membership) -> list[Card]:
 
 def _index_page(status: int = 200):  # type: ignore[no-untyped-def]
     cards = [_card(a) for a in queries.earner_badges(db.session, current_user)]
+    first, last = current_user.first_name, current_user.last_name
     groups = {name: [c for c in cards if c.status in statuses] for name, statuses in GROUPS}
     return render_template(
         "portfolio/index.html",
         groups=groups,
         total=len(cards),
         printable=[c for c in cards if c.assertion.is_public and c.status != "revoked"],
+        name_choices=[
+            (choice.value, earner_name(first, last, choice) or _("Sans mon nom"))
+            for choice in (EarnerName.FULL, EarnerName.INITIAL, EarnerName.NONE)
+        ],
     ), status
 
 
@@ -154,7 +159,8 @@ def _badge_page(card: Card, *, worker: Membership | None = None, status: int = 2
     """The badge's page; ``worker`` set in assisted mode (a conseiller beside the earner)."""
     assertion, urls = card.assertion, _urls()
     user = assertion.user
-    shareable = assertion.is_public and card.status != "revoked"
+    # Only a badge in force is shared: an expired one no longer proves anything today.
+    shareable = assertion.is_public and card.status == "valid"
     linkedin = None
     if shareable:
         linkedin = linkedin_add_url(
@@ -244,8 +250,9 @@ def badge(assertion_id: str):  # type: ignore[no-untyped-def]
     "/s/<structure_id>/salaries/<worker_id>/badges/<pid:assertion_id>", methods=["GET", "POST"]
 )
 def assisted(structure_id: str, worker_id: str, assertion_id: str):  # type: ignore[no-untyped-def]
-    """The same page, a conseiller beside the earner: the choice stays the earner's."""
-    worker = people.visible_worker(db.session, g.membership, worker_id)
+    """The same page, the earner's referent conseiller beside them: the choice stays the
+    earner's."""
+    worker = people.followed_worker(db.session, g.membership, worker_id)
     if worker is None or not worker.is_current:
         abort(404)
     found = queries.worker_badge(db.session, worker, assertion_id)
@@ -272,18 +279,26 @@ def badge_pdf(assertion_id: str) -> Response:
 
 @bp.get("/moi/badges/passeport.pdf")
 def passport():  # type: ignore[no-untyped-def]
-    """The badges ticked on the list (``?badge=<id>`` repeated), two per page."""
+    """The badges ticked on the list (``?badge=<id>`` repeated), two per page, with the
+    earner's name as they chose it there (``?nom=``: full, initial or none)."""
     chosen = request.args.getlist("badge")
     if not chosen:
         flash(_("Cochez au moins un badge numérique pour le passeport."), "error")
         return _index_page(status=400)
-    found = queries.own_accepted(db.session, current_user, chosen)
+    shown = request.args.get("nom", EarnerName.FULL.value)
+    if shown not in {choice.value for choice in EarnerName}:
+        flash(_("Ce choix n'a pas été compris. Réessayez."), "error")
+        return _index_page(status=400)
+    found = queries.own_printable(db.session, current_user, chosen)
     if len(found) != len(dict.fromkeys(chosen)):
-        abort(404)
+        if not queries.owns_all(db.session, current_user, chosen):
+            abort(404)  # someone else's badge, or none: nothing to say about it
+        # Their own, but a page left open while it was withdrawn, re-issued or hidden.
+        flash(_("Un badge numérique choisi n'est plus disponible. Cochez à nouveau."), "error")
+        return _index_page(status=400)
     sheets = [pdfs.sheet_for(a, _urls(), now()) for a in found]
-    body = pdfs.passport_pdf(
-        sheets, owner_name=current_user.display_name or None, generated_on=sheets[0].status_on
-    )
+    owner = earner_name(current_user.first_name, current_user.last_name, shown)
+    body = pdfs.passport_pdf(sheets, owner_name=owner, generated_on=sheets[0].status_on)
     return _download(body, "application/pdf", "passeport-badges-numeriques.pdf")
 
 

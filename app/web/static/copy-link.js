@@ -2,7 +2,9 @@
  *
  * A button marked data-copy="<input id>" stays hidden without JavaScript (the link can
  * still be selected and copied by hand); with it, a tap copies the input's text and says
- * so in the element marked data-copy-status="<input id>" (a polite live region). */
+ * so in the element marked data-copy-status="<input id>" (a polite live region, kept in the
+ * page while empty so that screen readers announce what is written into it); when copying is
+ * refused, the link is selected and the region says how to copy it by hand. */
 (function () {
   "use strict";
   function say(id, text) {
@@ -35,6 +37,7 @@
       }, function () {
         field.focus();
         field.select();
+        say(id, current.getAttribute("data-copy-failed") || "");
       });
     });
   }
