@@ -61,8 +61,9 @@ class Assertion(Base):
     __tablename__ = "assertions"
     __table_args__ = (
         Index("ix_assertions_structure_issued", "structure_id", "issued_on"),
-        # "Is this badge replaced?" is asked for every badge an earner's pages list.
-        Index("ix_assertions_replaces_id", "replaces_id"),
+        # "Is this badge replaced?" is asked for every badge an earner's pages list; unique:
+        # a badge has one replacement at most, even when two re-issues race (0011).
+        Index("ix_assertions_replaces_id", "replaces_id", unique=True),
     )
 
     id: Mapped[intpk]

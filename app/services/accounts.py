@@ -198,7 +198,7 @@ def issue_one_time_code(
     Returns the plain code, to hand over once; only its hash is kept. Recorded, and shown
     in the person's own activity list.
     """
-    _revoke_codes(session, user, kind, now)
+    revoke_codes(session, user, kind, now)
     plain = rules.new_one_time_code()
     session.add(
         OneTimeCode(
@@ -224,7 +224,7 @@ def issue_one_time_code(
 
 def issue_recovery_codes(session: Session, *, user: User, count: int, now: datetime) -> list[str]:
     """Printable one-time recovery codes for the person themselves; older ones stop working."""
-    _revoke_codes(session, user, CodeKind.RECOVERY, now)
+    revoke_codes(session, user, CodeKind.RECOVERY, now)
     plains = [rules.new_one_time_code(10) for _ in range(count)]
     for plain in plains:
         session.add(
@@ -247,7 +247,8 @@ def issue_recovery_codes(session: Session, *, user: User, count: int, now: datet
     return plains
 
 
-def _revoke_codes(session: Session, user: User, kind: CodeKind, now: datetime) -> None:
+def revoke_codes(session: Session, user: User, kind: CodeKind, now: datetime) -> None:
+    """Make every unused ``kind`` code of ``user`` stop working (a new one replaces them)."""
     for code in session.scalars(
         select(OneTimeCode).where(
             OneTimeCode.user_id == user.id,

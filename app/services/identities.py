@@ -8,12 +8,18 @@ the new address is told « not this person ». Staff then re-issue them in one a
 revoked with the reason « identité mise à jour » and replaced for the same decision, with the
 earner's choices (consent, profile, name shown) carried over
 (:func:`app.services.revocations.replace`).
+
+Two re-issues, or a re-issue and the earner's own choices, may race: the re-issue locks the
+badges it replaces and reads their choices from the locked rows, the earner's choices lock
+the badge too (:mod:`app.services.consent`), and the database holds one replacement per
+badge at most (unique ``replaces_id``).
 """
 
 from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,9 +27,17 @@ from sqlalchemy.orm import Session
 from app import openbadges
 from app.domain import accounts as rules
 from app.domain.badges import RevocationReason
+from app.domain.enums import CodeKind
 from app.domain.errors import EmailTaken
-from app.models import Assertion, Structure, User
-from app.services import audit, badges, revocations
+from app.models import Assertion, OneTimeCode, Structure, User
+from app.services import accounts, audit, badges, revocations
+
+#: One-time codes that may have gone to the person's address (a claim sheet's link by SMS or
+#: e-mail) or were given for it: they stop working when staff change the address, so a code
+#: sent to a mistyped number is dead once the number is corrected.
+CODES_OF_AN_ADDRESS = (CodeKind.CLAIM, CodeKind.RESET)
+#: Refused: another re-issue of the same badges committed first.
+ALREADY_REISSUED = "Ces badges numériques viennent déjà d'être ré-émis."
 
 
 def change_contact(
@@ -41,8 +55,9 @@ def change_contact(
 
     Both are normalised as when the account was made (a telephone read in ``country``); an
     empty value removes it. An email used by another account is refused (EmailTaken), and
-    nothing is written when a value is refused. The audit row names the changed fields,
-    never their values (PRIV-08).
+    nothing is written when a value is refused. The person's unused claim and reset codes
+    stop working (:data:`CODES_OF_AN_ADDRESS`). The audit row names the changed fields and
+    the codes revoked (id and kind), never an address (PRIV-08).
     """
     new_email = rules.normalise_email(email) if email and email.strip() else None
     new_phone = rules.normalise_phone(phone, country) if phone and phone.strip() else None
@@ -61,6 +76,10 @@ def change_contact(
     if not changed:
         return []
     user.email, user.phone = new_email, new_phone
+    details: dict[str, Any] = {"fields": changed}
+    revoked = _revoke_codes_of_an_address(session, user, now)
+    if revoked:
+        details["revoked_codes"] = revoked
     audit.record(
         session,
         action="account.contact_changed",
@@ -69,9 +88,29 @@ def change_contact(
         subject=user,
         structure=structure,
         target=user.public_id,
-        details={"fields": changed},
+        details=details,
     )
     return changed
+
+
+def _revoke_codes_of_an_address(
+    session: Session, user: User, now: datetime
+) -> list[dict[str, Any]]:
+    """Revoke ``user``'s unused :data:`CODES_OF_AN_ADDRESS`; return their ids and kinds."""
+    live = session.execute(
+        select(OneTimeCode.id, OneTimeCode.kind)
+        .where(
+            OneTimeCode.user_id == user.id,
+            OneTimeCode.kind.in_(CODES_OF_AN_ADDRESS),
+            OneTimeCode.used_at.is_(None),
+            OneTimeCode.revoked_at.is_(None),
+        )
+        .order_by(OneTimeCode.id)
+    ).all()
+    for kind in CODES_OF_AN_ADDRESS:
+        if any(k == kind for _, k in live):
+            accounts.revoke_codes(session, user, kind, now)
+    return [{"id": code_id, "kind": CodeKind(kind).value} for code_id, kind in live]
 
 
 def names_current_identity(assertion: Assertion, user: User, issuing: badges.Issuing) -> bool:
@@ -120,21 +159,48 @@ def reissue_to_current_identity(
     :func:`revocations.replace`. Returns (old, new) pairs; a second call finds nothing to do.
     ``structure`` limits the work to the badges that structure issued (staff act for their
     own issuer only).
+
+    The old badges are locked (``SELECT … FOR UPDATE``, in id order) and read again before
+    anything is written: one the earner withdrew meanwhile is left alone, a choice they made
+    meanwhile is carried over, and a second re-issue waits for the first, then finds nothing
+    to do. Should a replacement exist already all the same, RevocationError
+    (:data:`ALREADY_REISSUED`) and nothing is kept.
     """
+    stale = stale_badges(session, user, issuing, structure)
+    if not stale:
+        return []
     pairs = []
-    for old in stale_badges(session, user, issuing, structure):
-        kind, identity = badges.recipient_identity(user, old.structure, issuing.urls)
-        salt = openbadges.new_salt()
-        hashed = openbadges.hash_identity(identity, salt)
-        new = revocations.replace(
-            session,
-            old,
-            reason=RevocationReason.IDENTITY_UPDATED,
-            issuing=issuing,
-            now=now,
-            recipient=(kind, hashed, salt),
-            actor=actor,
-        )
-        pairs.append((old, new))
+    try:
+        for old in _locked_live(session, [a.id for a in stale]):
+            kind, identity = badges.recipient_identity(user, old.structure, issuing.urls)
+            salt = openbadges.new_salt()
+            hashed = openbadges.hash_identity(identity, salt)
+            new = revocations.replace(
+                session,
+                old,
+                reason=RevocationReason.IDENTITY_UPDATED,
+                issuing=issuing,
+                now=now,
+                recipient=(kind, hashed, salt),
+                actor=actor,
+            )
+            pairs.append((old, new))
+    except revocations.AlreadyReplaced as error:
+        raise revocations.AlreadyReplaced(ALREADY_REISSUED) from error
     session.flush()
     return pairs
+
+
+def _locked_live(session: Session, ids: list[int]) -> list[Assertion]:
+    """The badges ``ids`` still in force, locked until commit and read afresh (the copies in
+    the session are overwritten with the rows as locked); SQLite ignores the lock, its
+    writers being one at a time."""
+    return list(
+        session.scalars(
+            select(Assertion)
+            .where(Assertion.id.in_(ids), Assertion.revoked_at.is_(None))
+            .order_by(Assertion.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import openbadges
 from app.domain.badges import RevocationReason
@@ -28,6 +30,17 @@ class RevocationError(DomainError):
     status = 409
 
 
+class AlreadyReplaced(RevocationError):
+    """The badge has its replacement already: the database holds one per badge."""
+
+    code = "already_replaced"
+    message = "Ce badge numérique vient déjà d'être ré-émis."
+
+
+#: Refused: the badge was withdrawn already, here or by a transaction that got there first.
+ALREADY_REVOKED = "Ce badge a déjà été retiré."
+
+
 def revoke(
     session: Session,
     assertion: Assertion,
@@ -36,10 +49,28 @@ def revoke(
     now: datetime,
     actor: User | None = None,
 ) -> None:
-    """Withdraw one badge, audited; its address keeps answering, as revoked."""
+    """Withdraw one badge, audited; its address keeps answering, as revoked.
+
+    One conditional UPDATE (``… WHERE revoked_at IS NULL``): when another transaction
+    withdrew or replaced the badge since it was read, nothing is written and
+    RevocationError says so, whatever the copy in memory said. On PostgreSQL the UPDATE
+    holds the row until commit, so a concurrent choice of the earner waits for it.
+    """
     if assertion.revoked_at is not None:
-        raise RevocationError("Ce badge a déjà été retiré.")
-    assertion.revoked_at, assertion.revocation_reason = now, reason.value
+        raise RevocationError(ALREADY_REVOKED)
+    if assertion.id is None:
+        session.flush()
+    written = session.execute(
+        update(Assertion)
+        .where(Assertion.id == assertion.id, Assertion.revoked_at.is_(None))
+        .values(revoked_at=now, revocation_reason=reason.value)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:
+        session.expire(assertion, ["revoked_at", "revocation_reason"])
+        raise RevocationError(ALREADY_REVOKED)
+    set_committed_value(assertion, "revoked_at", now)
+    set_committed_value(assertion, "revocation_reason", reason.value)
     audit.record(
         session,
         action="badge.revoked",
@@ -88,8 +119,14 @@ def replace(
 ) -> Assertion:
     """Revoke ``old`` and issue its replacement for the same decision, signed by the
     issuer's current key: same recognition (dates, evidence), same recipient unless a new
-    ``(type, hashed identity, salt)`` is given."""
+    ``(type, hashed identity, salt)`` is given.
+
+    The earner's choices are read once ``old`` is revoked, hence held by this transaction:
+    a choice committed meanwhile is carried over, never lost. A second replacement of one
+    badge is refused by the database (unique ``replaces_id``): AlreadyReplaced.
+    """
     revoke(session, old, reason=reason, now=now, actor=actor)
+    session.refresh(old, ["consent", "on_profile", "earner_name", "consent_changed_at"])
     key = signing_key_for(session, old.structure, issuing, now)
     kind, identity_hash, salt = recipient or (old.recipient_type, old.recipient_hash, old.salt)
     new = Assertion(
@@ -119,6 +156,13 @@ def replace(
         assertion_document(new, issuing.urls, signed_by=key), issuing.private_key(key)
     )
     session.add(new)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        found = str(error.orig).lower()
+        if "replaces_id" not in found or "unique" not in found:
+            raise
+        raise AlreadyReplaced() from error
     audit.record(
         session,
         action="badge.reissued",

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from app import openbadges
 from app.domain import errors
 from app.domain.badges import REVOCATION_WORDING, RevocationReason
-from app.models import Assertion, AuditEvent, User
-from app.services import badges, identities, notifications, verification
+from app.domain.enums import CodeKind
+from app.models import Assertion, AuditEvent, OneTimeCode, User
+from app.services import accounts, badges, identities, notifications, verification
 from app.services.badges import Issuing
 from tests.api import member
 from tests.services.test_badges import OPAQUE, URLS
@@ -132,6 +133,77 @@ def test_a_refused_value_changes_nothing(db_session, email, phone, error):
         _change(db_session, "lea", email=email, phone=phone)
     assert refused.value.status == 400 and refused.value.message
     assert (lea.email, lea.phone, _count(db_session, AuditEvent)) == before
+
+
+def _codes(session: Session, login: str) -> dict[str, str]:
+    """A claim, a reset and a recovery code for ``login``, handed out before the change."""
+    user, admin = _user(session, login), member(session, "claire.admin")
+    codes = {
+        kind.value: accounts.issue_one_time_code(
+            session,
+            user=user,
+            kind=kind,
+            now=NOW,
+            actor=admin.user,
+            structure=admin.structure,
+            valid_days=30,
+        )
+        for kind in (CodeKind.CLAIM, CodeKind.RESET)
+    }
+    codes["recovery"] = accounts.issue_recovery_codes(session, user=user, count=1, now=NOW)[0]
+    return codes
+
+
+def _live_code_ids(session: Session, login: str) -> dict[str, int]:
+    return {
+        code.kind.value: code.id
+        for code in session.scalars(
+            select(OneTimeCode).where(
+                OneTimeCode.user_id == _user(session, login).id,
+                OneTimeCode.used_at.is_(None),
+                OneTimeCode.revoked_at.is_(None),
+            )
+        )
+    }
+
+
+def test_a_corrected_number_stops_the_claim_and_reset_codes_sent_before(db_session):
+    """A claim SMS sent to a mistyped number must stop working once staff correct it."""
+    codes = _codes(db_session, "karim")
+    ids = _live_code_ids(db_session, "karim")
+    assert set(ids) == {"claim", "reset", "recovery"}
+
+    assert _change(db_session, "karim", email=None, phone="07 81 22 33 44") == ["phone"]
+
+    for kind in ("claim", "reset"):
+        signed_in = accounts.authenticate(db_session, login="karim", secret=codes[kind], now=LATER)
+        assert signed_in is None, kind
+    (event,) = _events(db_session, "account.contact_changed")
+    assert event.details == {
+        "fields": ["phone"],
+        "revoked_codes": [
+            {"id": ids["claim"], "kind": "claim"},
+            {"id": ids["reset"], "kind": "reset"},
+        ],
+    }
+    assert "781" not in repr(event.details) and "612" not in repr(event.details)
+    # The person's own printed recovery codes went to no address: they keep working.
+    assert _live_code_ids(db_session, "karim") == {"recovery": ids["recovery"]}
+    kept = accounts.authenticate(db_session, login="karim", secret=codes["recovery"], now=LATER)
+    assert kept is not None and kept.used_one_time_code
+
+
+def test_a_new_email_stops_them_too_and_an_unchanged_contact_keeps_them(db_session):
+    codes = _codes(db_session, "lea")
+    ids = _live_code_ids(db_session, "lea")
+    assert _change(db_session, "lea", email="Lea.Petit@exemple.fr ", phone=None) == []
+    assert _live_code_ids(db_session, "lea") == ids  # nothing changed: every code still works
+
+    assert _change(db_session, "lea", email=NEW_EMAIL, phone=None) == ["email"]
+    assert _live_code_ids(db_session, "lea") == {"recovery": ids["recovery"]}
+    (event,) = _events(db_session, "account.contact_changed")
+    assert [c["kind"] for c in event.details["revoked_codes"]] == ["claim", "reset"]
+    assert accounts.authenticate(db_session, login="lea", secret=codes["claim"], now=LATER) is None
 
 
 # -- stale_badges ------------------------------------------------------------------------------
