@@ -4,6 +4,7 @@ badges to their current identity, verify a badge."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 
 import click
@@ -148,16 +149,16 @@ def reissue(login: str, apply: bool) -> None:
 def _deliver(outgoing: list[notifications.Outgoing], now: datetime) -> None:
     """Send messages recorded with a committed action, commit the attempts, and sum up.
 
-    A failed send is kept on its notification, for the admin's page.
+    A failed send is kept on its notification, for the admin's page; a message written to
+    the outbox (no provider) is counted apart: it was not sent.
     """
     senders = senders_from_config(current_app.config)
-    sent = [notifications.deliver(db.session, o, senders=senders, now=now) for o in outgoing]
-    db.session.commit()
-    in_person = sum(o.message is None for o in outgoing)
-    click.echo(
-        f"notified: {sum(sent)} sent, {len(sent) - sum(sent) - in_person} failed, "
-        f"{in_person} without phone or e-mail"
+    counts = Counter(
+        notifications.outcome(o, notifications.deliver(db.session, o, senders=senders, now=now))
+        for o in outgoing
     )
+    db.session.commit()
+    click.echo(f"notified: {notifications.summary(counts)}")
 
 
 @group.command("verify")

@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from app.extensions import db
 from app.models.base import utcnow
 from app.services import exit_reminders, notifications
-from app.services.senders import mask_address, senders_from_config
+from app.services.senders import Senders, mask_address, senders_from_config
 
 
 @click.group("notifications", help="Messages SMS et e-mail aux personnes.")
@@ -24,9 +24,9 @@ def group() -> None:
     pass
 
 
-def _describe(item: exit_reminders.DueReminder) -> str:
+def _describe(item: exit_reminders.DueReminder, senders: Senders) -> str:
     n = item.notification
-    channel = notifications.channel_for(n.user)
+    channel = notifications.channel_for(n.user, senders)
     to = mask_address(notifications.address_for(n.user, channel))
     return (
         f"{n.kind} {n.public_id}\t{n.structure.name}\t{channel} {to}\t"
@@ -44,19 +44,22 @@ def send_due(apply: bool) -> None:
     if not due:
         click.echo("Nothing is due.")
         return
+    senders = senders_from_config(current_app.config)
     if not apply:
         for item in due:
+            channel = notifications.channel_for(item.notification.user, senders)
             if item.skip:
                 verb = f"would skip ({item.skip})"
-            elif notifications.channel_for(item.notification.user) == notifications.NO_CHANNEL:
+            elif channel == notifications.NO_CHANNEL:
                 verb = "would record, no phone or e-mail"
+            elif not senders.delivers(channel):
+                verb = "would write to the outbox only (no provider)"
             else:
                 verb = "would send"
-            click.echo(f"{verb}: {_describe(item)}")
+            click.echo(f"{verb}: {_describe(item, senders)}")
         db.session.rollback()
         click.echo(f"Dry run: {len(due)} message(s) due, nothing written. Add --apply to send.")
         return
-    senders = senders_from_config(current_app.config)
     base_url = str(current_app.config["BASE_URL"])
     counts: Counter[str] = Counter()
     for item in due:
@@ -67,12 +70,9 @@ def send_due(apply: bool) -> None:
         outgoing = exit_reminders.prepare(db.session, item, base_url=base_url)
         if outgoing is None:
             counts[str(item.skip)] += 1
-        elif outgoing.message is None:
-            counts["no_channel"] += 1
-        elif notifications.deliver(db.session, outgoing, senders=senders, now=now):
-            counts["sent"] += 1
         else:
-            counts["failed"] += 1
+            delivered = notifications.deliver(db.session, outgoing, senders=senders, now=now)
+            counts[notifications.outcome(outgoing, delivered)] += 1
         # One commit per message: a crash later on never sends this one twice.
         db.session.commit()
     click.echo(f"{len(due)} due: {_summary(counts)}")
@@ -80,11 +80,7 @@ def send_due(apply: bool) -> None:
 
 def _summary(counts: Counter[str]) -> str:
     skipped = sorted((why, n) for why, n in counts.items() if why in exit_reminders.SKIP_REASONS)
-    text = (
-        f"{counts['sent']} sent, {counts['failed']} failed, "
-        f"{counts['no_channel']} without phone or e-mail, "
-        f"{sum(n for _, n in skipped)} skipped"
-    )
+    text = f"{notifications.summary(counts)}, {sum(n for _, n in skipped)} skipped"
     if skipped:
         text += " (" + ", ".join(f"{why}: {n}" for why, n in skipped) + ")"
     if counts["taken"]:

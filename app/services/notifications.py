@@ -6,13 +6,20 @@ is told about a badge that a failed commit undid, and a failed send never undoes
 action: it is kept as ``last_error`` and can be re-sent from the admin page.
 
 The channel follows the person: SMS when they have a phone, else e-mail, else ``none``
-(the conseiller·ère tells them in person). Texts are in French, short and plain.
+(the conseiller·ère tells them in person); with both, e-mail when only e-mail has a real
+provider (``channel_for``). Texts are in French, short and plain.
+
+A message written to the outbox (no provider configured, ``app.services.senders``) is not
+sent: it is recorded as ``OUTBOX``, never with ``sent_at`` (see ``deliver``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -25,6 +32,8 @@ from app.services import accounts
 from app.services.badges import badge_name
 from app.services.senders import Message, Senders
 
+log = logging.getLogger(__name__)
+
 BADGE_PENDING = "badge_pending"
 CLAIM_CODE = "claim_code"
 #: Sent some months after a worker left (``app.services.exit_reminders``, SHR-11).
@@ -35,6 +44,9 @@ BADGES_RENEWED = "badges_renewed"
 NO_CHANNEL = "none"
 #: Recorded when there is nobody to send to: the team tells the person face to face.
 NO_CHANNEL_ERROR = "no_channel"
+#: Recorded (as ``last_error``, ``sent_at`` untouched) when the channel's backend is the
+#: outbox: the message was written to the local file, nothing left the server.
+OUTBOX = "outbox"
 #: Where a worker sees and accepts their badges (the ``portfolio.index`` page).
 BADGES_PATH = "/moi/badges"
 CLAIM_PATH = "/connexion/retrait"
@@ -77,8 +89,16 @@ class Outgoing:
     message: Message | None
 
 
-def channel_for(user: User) -> str:
-    """``sms`` when the person has a phone, else ``email``, else ``none``."""
+def channel_for(user: User, senders: Senders | None = None) -> str:
+    """``sms`` when the person has a phone, else ``email``, else ``none``.
+
+    Given the ``senders``, a person with both is reached by ``email`` when only e-mail has a
+    real provider (SMS left on the outbox); SMS stays first when both or neither deliver.
+    Without them (a text being written, a dry run), the choice is the person's alone.
+    """
+    if user.phone and user.email and senders is not None:
+        if senders.delivers("email") and not senders.delivers("sms"):
+            return "email"
     if user.phone:
         return "sms"
     return "email" if user.email else NO_CHANNEL
@@ -253,21 +273,83 @@ def queue_badges_renewed(
     return queued
 
 
-def deliver(session: Session, outgoing: Outgoing, *, senders: Senders, now: datetime) -> bool:
-    """Send, and record the attempt; a failure is kept as ``last_error``, never raised.
+class Delivery(StrEnum):
+    """What became of one message handed to ``deliver``."""
 
-    Without an address nothing is sent nor counted: the team tells the person.
+    SENT = "sent"  # a real provider took it
+    OUTBOX = "outbox"  # written to the local file only: nothing left the server
+    FAILED = "failed"  # the provider failed; kept on the notification
+    IN_PERSON = "in_person"  # no phone and no e-mail: nothing was sent
+
+
+def outcome(outgoing: Outgoing, delivered: bool) -> Delivery:
+    """``deliver``'s result in words, for the pages and the commands that sum it up."""
+    if delivered:
+        return Delivery.SENT
+    if outgoing.message is None:
+        return Delivery.IN_PERSON
+    if outgoing.notification.last_error == OUTBOX:
+        return Delivery.OUTBOX
+    return Delivery.FAILED
+
+
+def summary(counts: Mapping[str, int]) -> str:
+    """Outcomes counted by ``Delivery``, in one line for a command's output."""
+    return (
+        f"{counts.get(Delivery.SENT, 0)} sent, "
+        f"{counts.get(Delivery.OUTBOX, 0)} in the outbox only, "
+        f"{counts.get(Delivery.FAILED, 0)} failed, "
+        f"{counts.get(Delivery.IN_PERSON, 0)} without phone or e-mail"
+    )
+
+
+def deliver(session: Session, outgoing: Outgoing, *, senders: Senders, now: datetime) -> bool:
+    """Send, and record the attempt; True only when a real provider took the message.
+
+    The channel is chosen again with the ``senders`` at hand (``channel_for``): a message
+    written for SMS goes by e-mail when only e-mail really delivers. Without an address
+    nothing is sent nor counted: the team tells the person.
+
+    A provider failure is kept as ``last_error`` (the exception's class name, also logged,
+    never its text: it may quote the address), never raised, and counts as an attempt.
+
+    When the channel's backend is the outbox, the message is written to the local file and
+    recorded as ``OUTBOX``: no ``sent_at``, no attempt counted (no provider was tried), so
+    pages say that nothing left. Staff may « Renvoyer » it once a provider is configured.
+    A message due at a date (a reminder after an exit, ``flask notifications send-due``)
+    stays due: ``OUTBOX`` is not a final outcome (``exit_reminders.FINAL``) and attempts
+    stay below ``exit_reminders.MAX_ATTEMPTS``, so the first run after a provider is
+    configured sends it; meanwhile later runs do not write it to the file again.
     """
     notification, message = outgoing.notification, outgoing.message
     if message is None:
         return False
+    channel = channel_for(notification.user, senders)
+    to = address_for(notification.user, channel)
+    if channel != message.channel and to:
+        message = replace(message, channel="sms" if channel == "sms" else "email", to=to)
+    delivers = senders.delivers(message.channel)
+    if not delivers and notification.due_at is not None and notification.last_error == OUTBOX:
+        return False  # already in the file; kept due until a provider is configured
     notification.channel = message.channel
-    notification.attempts += 1
+    if delivers:
+        notification.attempts += 1
     try:
         senders.for_channel(message.channel).send(message)
     except Exception as error:  # any provider failure; the action itself stands
         # The class name only: provider messages may quote the address.
         notification.last_error = type(error).__name__[:120]
+        log.warning(
+            "notification %s: %s %s not sent (%s)",
+            notification.public_id,
+            message.channel,
+            message.kind,
+            notification.last_error,
+        )
+        session.flush()
+        return False
+    if not delivers:
+        notification.last_error = OUTBOX
         session.flush()
         return False
     notification.sent_at, notification.last_error = now, None

@@ -3,7 +3,14 @@
 Nothing is sent unless a real provider is configured: by default both channels go to the
 *outbox*, a local JSON Lines file (``JALON_OUTBOX_PATH``) that a developer, or an admin's
 page in development, reads to see what would have been sent; a line is also logged,
-without the address or the text (PRIV-08).
+without the address or the text (PRIV-08). The file keeps no live secret either: the
+address is masked and a claim link's one-time code is replaced by ``••••``
+(``redact_codes``); the printed claim sheet is the only place that shows the code.
+
+An outbox write is not a delivery: each sender says whether it really reaches people
+(``delivers``, False for the outbox, True for any other backend unless it says otherwise),
+and ``Senders.delivers(channel)`` tells the callers, which record an outbox write apart
+from a message sent (``app.services.notifications.deliver``).
 
 Settings (``app/config.py``):
 
@@ -12,7 +19,8 @@ Settings (``app/config.py``):
 - ``JALON_SMS_BACKEND``: ``outbox`` (default) or the dotted path of a provider class,
   ``"package.module:Class"``. The class is built with the application's config mapping,
   ``Class(config)``, and must have ``send(message)`` (the ``SmsSender`` protocol), raising
-  any exception when the provider refuses the message.
+  any exception when the provider refuses the message. A class may set ``delivers = False``
+  (a stand-in that sends nothing); without it, it is taken as a real provider.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -27,7 +36,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 # A child of the application's logger ("app"), which Flask prints on the console.
 log = logging.getLogger(__name__)
@@ -74,16 +83,35 @@ def mask_address(address: str | None) -> str:
     return "••••••" + "".join(digits[-2:])
 
 
+#: The value of a ``code`` query parameter in a link (``claim_url``): a one-time code.
+_CODE_IN_LINK = re.compile(r"([?&]code=)[^&#\s]+")
+#: What stands for a one-time code wherever a message is kept or shown.
+MASKED_CODE = "••••"
+
+
+def redact_codes(text: str) -> str:
+    """``text`` with the one-time code of every link masked: ``…?identifiant=karim&code=••••``."""
+    return _CODE_IN_LINK.sub(rf"\g<1>{MASKED_CODE}", text)
+
+
 class OutboxSender:
-    """Appends each message as one JSON line to a local file instead of sending it."""
+    """Appends each message as one JSON line to a local file instead of sending it.
+
+    Nothing reaches the person (``delivers`` is False). The line keeps the text with its
+    claim codes masked and the address masked: the file holds no secret to steal.
+    """
+
+    delivers: ClassVar[bool] = False
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     def send(self, message: Message) -> None:
-        """Write the message (address masked) and log that it was written (no address)."""
+        """Write the message (address and codes masked) and log that it was written, without
+        the address or the text."""
         line = asdict(message) | {
             "to": mask_address(message.to),
+            "body": redact_codes(message.body),
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +128,11 @@ class OutboxSender:
 
 
 def read_outbox(path: str | Path, structure: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The last ``limit`` outbox messages of one structure, newest first."""
+    """The last ``limit`` outbox messages of one structure, newest first.
+
+    Codes are masked again on reading: a file written before they were masked at writing
+    still shows none.
+    """
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -112,6 +144,8 @@ def read_outbox(path: str | Path, structure: str, limit: int = 20) -> list[dict[
         except ValueError:  # a line cut short by a crash: skip it
             continue
         if isinstance(item, dict) and item.get("structure") == structure:
+            if isinstance(item.get("body"), str):
+                item["body"] = redact_codes(item["body"])
             found.append(item)
             if len(found) == limit:
                 break
@@ -120,6 +154,8 @@ def read_outbox(path: str | Path, structure: str, limit: int = 20) -> list[dict[
 
 class SmtpEmailSender:
     """Sends e-mail through an SMTP server, with STARTTLS unless turned off."""
+
+    delivers: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -188,6 +224,10 @@ class Senders:
     def for_channel(self, channel: str) -> Sender:
         """The sender of ``channel`` ("email" or "sms")."""
         return self.sms if channel == "sms" else self.email
+
+    def delivers(self, channel: str) -> bool:
+        """Whether a message on ``channel`` really reaches the person (not the outbox)."""
+        return bool(getattr(self.for_channel(channel), "delivers", True))
 
 
 def senders_from_config(config: Mapping[str, Any]) -> Senders:

@@ -71,13 +71,19 @@ def test_apply_re_issues_once(world_app: Flask) -> None:
     result = _run(world_app, "--worker", "lea", "--apply")
     assert result.exit_code == 0, result.output
     assert "re-issued: 2 badge(s)" in result.output
-    # Léa is told once, at her new address, that her accepted badge has a new link.
-    assert "notified: 1 sent, 0 failed, 0 without phone or e-mail" in result.output
+    # Léa is told once, at her new address, that her accepted badge has a new link: with no
+    # e-mail provider in the tests, the message only goes to the outbox, and is counted so.
+    assert (
+        "notified: 0 sent, 1 in the outbox only, 0 failed, 0 without phone or e-mail"
+        in result.output
+    )
     with world_app.app_context():
-        told = db.session.scalars(
-            select(OutboundNotification.kind).where(OutboundNotification.sent_at.is_not(None))
+        told = db.session.execute(
+            select(OutboundNotification.kind, OutboundNotification.sent_at).where(
+                OutboundNotification.last_error == "outbox"
+            )
         ).all()
-        assert told == ["badges_renewed"]
+        assert [tuple(row) for row in told] == [("badges_renewed", None)]
         for pid in stale:
             old = db.session.scalars(select(Assertion).where(Assertion.public_id == pid)).one()
             assert old.revocation_reason == "identite_mise_a_jour"

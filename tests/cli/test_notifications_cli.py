@@ -2,6 +2,9 @@
 
 Karim (phone), Léa (e-mail), Ousmane (no address) and Julie (no badge) leave structure A on
 the world's day; their first reminders are due a month later at 09:00, Paris time.
+
+A reminder whose channel has no provider (the outbox) is written to the file once, recorded
+as ``outbox``, and kept due: the first run after a provider is configured sends it.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from flask import Flask
@@ -18,7 +23,7 @@ from sqlalchemy import select
 from app.cli import notifications as notifications_cli
 from app.extensions import db
 from app.models import OutboundNotification, User
-from app.services import structures
+from app.services import senders, structures
 from tests.api import member
 from tests.support.routes import changed_tables, snapshot
 from tests.support.senders import RecordingSms
@@ -43,12 +48,39 @@ def _leave(app: Flask, *logins: str) -> None:
         db.session.commit()
 
 
+class FakeSMTP:
+    """Stands for ``smtplib.SMTP``: keeps the mails instead of opening a socket."""
+
+    mails: ClassVar[list[EmailMessage]] = []
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        pass
+
+    def __enter__(self) -> FakeSMTP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def starttls(self, context: object) -> None:
+        pass
+
+    def send_message(self, message: EmailMessage) -> None:
+        FakeSMTP.mails.append(message)
+
+
+#: E-mail through an SMTP server (``FakeSMTP`` in these tests).
+SMTP = {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.example", "SMTP_FROM": "jalon@jalon.example"}
+
+
 def _app(world_app_with, tmp_path: Path, **config: object) -> Flask:  # type: ignore[no-untyped-def]
-    app = world_app_with(
-        SMS_BACKEND="tests.support.senders:RecordingSms",
-        OUTBOX_PATH=str(tmp_path / "outbox.jsonl"),
-        **config,
-    )
+    """Both channels with a provider, unless ``config`` says otherwise."""
+    settings: dict[str, object] = {
+        "SMS_BACKEND": "tests.support.senders:RecordingSms",
+        "OUTBOX_PATH": str(tmp_path / "outbox.jsonl"),
+        **SMTP,
+    }
+    app = world_app_with(**(settings | config))
     _leave(app, "karim", "lea", "ousmane", "julie")
     return app
 
@@ -80,8 +112,10 @@ def _rows(app: Flask) -> list[tuple[str, datetime | None, datetime | None, int, 
 
 
 @pytest.fixture(autouse=True)
-def _fresh_recording() -> None:
+def _fresh_recording(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     RecordingSms.sent.clear()
+    FakeSMTP.mails.clear()
+    monkeypatch.setattr(senders.smtplib, "SMTP", FakeSMTP)
 
 
 def test_the_app_schedules_one_month_three_and_six_by_default(world_app_with, tmp_path):
@@ -120,6 +154,17 @@ def test_a_dry_run_says_what_it_would_send_masked_and_writes_nothing(
     assert RecordingSms.sent == [] and not (tmp_path / "outbox.jsonl").exists()
 
 
+def test_a_dry_run_says_which_messages_would_only_reach_the_outbox(
+    world_app_with, tmp_path, monkeypatch
+):
+    # E-mail has a provider, SMS does not: Karim (phone only) would only be written down.
+    app = _app(world_app_with, tmp_path, SMS_BACKEND="outbox")
+    lines = _run(app, monkeypatch, FIRST_DUE).output.splitlines()
+    verbs = {line.split("\t")[2]: line.split(": exit_reminder")[0] for line in lines[:-1]}
+    assert verbs["sms ••••••78"] == "would write to the outbox only (no provider)"
+    assert verbs["email l•••@•••.fr"] == "would send"
+
+
 def test_apply_sends_the_due_reminders_once_and_leaves_the_later_ones(
     world_app_with, tmp_path, monkeypatch, caplog
 ):
@@ -128,17 +173,18 @@ def test_apply_sends_the_due_reminders_once_and_leaves_the_later_ones(
     with caplog.at_level(logging.DEBUG):
         result = _run(app, monkeypatch, when, "--apply")
     assert result.output == (
-        "4 due: 2 sent, 0 failed, 1 without phone or e-mail, 1 skipped (nothing_to_share: 1)\n"
+        "4 due: 2 sent, 0 in the outbox only, 0 failed, 1 without phone or e-mail, "
+        "1 skipped (nothing_to_share: 1)\n"
     )
     (sms,) = RecordingSms.sent
     assert sms.to == "+33612345678" and sms.body.startswith("Bonjour Karim, vos badges")
-    (line,) = [json.loads(x) for x in (tmp_path / "outbox.jsonl").read_text().splitlines()]
-    assert (line["to"], line["kind"], line["channel"]) == ("l•••@•••.fr", "exit_reminder", "email")
-    assert line["body"].startswith(
+    (mail,) = FakeSMTP.mails
+    assert mail["To"] == "lea.petit@exemple.fr"
+    assert mail.get_content().startswith(
         "Bonjour Léa, vos badges numériques de la structure Les Jardins du Val"
     )
+    assert not (tmp_path / "outbox.jsonl").exists()
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "exit_reminder" in logged
     for secret in ADDRESSES:
         assert secret not in logged and secret not in result.output
     first = [row for row in _rows(app) if row[1] == FIRST_DUE]
@@ -154,7 +200,64 @@ def test_apply_sends_the_due_reminders_once_and_leaves_the_later_ones(
     again = _run(app, monkeypatch, when + timedelta(hours=1), "--apply")
     assert again.output == "Nothing is due.\n"
     assert changed_tables(before, snapshot(app)) == ()
-    assert len(RecordingSms.sent) == 1
+    assert (len(RecordingSms.sent), len(FakeSMTP.mails)) == (1, 1)
+
+
+def test_a_reminder_written_to_the_outbox_stays_due_until_a_provider_sends_it(
+    world_app_with, tmp_path, monkeypatch, caplog
+):
+    outbox = tmp_path / "outbox.jsonl"
+    # No provider at all: both channels write to the outbox.
+    app = world_app_with(OUTBOX_PATH=str(outbox))
+    _leave(app, "karim", "lea")
+    when = FIRST_DUE + timedelta(hours=1)
+    with caplog.at_level(logging.DEBUG):
+        result = _run(app, monkeypatch, when, "--apply")
+    assert result.output.startswith("2 due: 0 sent, 2 in the outbox only, 0 failed")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "exit_reminder" in logged and "nothing sent" in logged
+    lines = [json.loads(x) for x in outbox.read_text().splitlines()]
+    assert sorted((line["to"], line["kind"], line["channel"]) for line in lines) == [
+        ("l•••@•••.fr", "exit_reminder", "email"),
+        ("••••••78", "exit_reminder", "sms"),
+    ]
+    assert any(
+        line["body"].startswith("Bonjour Léa, vos badges numériques de la structure Les Jardins")
+        for line in lines
+    )
+    for secret in ADDRESSES:
+        assert secret not in outbox.read_text() and secret not in result.output
+        assert secret not in logged
+    first = [row for row in _rows(app) if row[1] == FIRST_DUE]
+    # Recorded apart from a sent message, and not as an attempt: never given up.
+    assert first == [
+        ("karim", FIRST_DUE, None, 0, "outbox"),
+        ("lea", FIRST_DUE, None, 0, "outbox"),
+    ]
+    # Later runs, still without a provider, write nothing again and change nothing.
+    before = snapshot(app)
+    for hours in (2, 3, 4):
+        again = _run(app, monkeypatch, FIRST_DUE + timedelta(hours=hours), "--apply")
+        assert again.output.startswith("2 due: 0 sent, 2 in the outbox only, 0 failed")
+    assert changed_tables(before, snapshot(app)) == ()
+    assert len(outbox.read_text().splitlines()) == 2
+    # An SMS provider is configured: Karim's reminder goes at the next run, Léa's waits.
+    provider = world_app_with(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        OUTBOX_PATH=str(outbox),
+        SMS_BACKEND="tests.support.senders:RecordingSms",
+    )
+    later = FIRST_DUE + timedelta(days=3)
+    sent = _run(provider, monkeypatch, later, "--apply")
+    assert sent.output.startswith("2 due: 1 sent, 1 in the outbox only, 0 failed")
+    (sms,) = RecordingSms.sent
+    assert sms.to == "+33612345678" and sms.body.startswith("Bonjour Karim, vos badges")
+    first = [row for row in _rows(provider) if row[1] == FIRST_DUE]
+    assert first == [
+        ("karim", FIRST_DUE, later, 1, None),
+        ("lea", FIRST_DUE, None, 0, "outbox"),
+    ]
+    assert len(outbox.read_text().splitlines()) == 2
 
 
 def test_a_failed_provider_is_counted_and_its_error_kept_without_the_number(
@@ -165,7 +268,9 @@ def test_a_failed_provider_is_counted_and_its_error_kept_without_the_number(
     )
     _leave(app, "karim")
     result = _run(app, monkeypatch, FIRST_DUE, "--apply")
-    assert result.output == "1 due: 0 sent, 1 failed, 0 without phone or e-mail, 0 skipped\n"
+    assert result.output == (
+        "1 due: 0 sent, 0 in the outbox only, 1 failed, 0 without phone or e-mail, 0 skipped\n"
+    )
     assert _rows(app)[0][2:] == (None, 1, "ConnectionRefusedError")
     assert "+33612345678" not in result.output
     # Tried again on the next runs, three times in all.

@@ -362,7 +362,13 @@ def test_an_email_goes_to_the_outbox_by_default_and_nothing_of_it_is_stored(db_s
     )
     (line,) = _lines(tmp_path / "outbox.jsonl")
     assert line["channel"] == "email" and line["subject"] == "Un nouveau badge numérique"
-    assert sent.channel == "email" and sent.sent_at == NOW
+    # Written to the file is not sent: no date of sending, no provider tried.
+    assert (sent.channel, sent.attempts, sent.sent_at, sent.last_error) == (
+        "email",
+        0,
+        None,
+        notifications.OUTBOX,
+    )
     stored = db_session.execute(
         select(OutboundNotification.__table__).where(OutboundNotification.id == sent.id)
     ).one()
@@ -557,3 +563,159 @@ def test_listing_notifications_reads_what_resendable_needs_up_front(db_session):
         event.remove(connection, "before_cursor_execute", seen)
     assert statements == []
     assert True in answers
+
+
+# --- The outbox is not a delivery -------------------------------------------------------
+
+CLAIM_CODE = "ABCD-EFGH"
+
+
+def _smtp_and_sms_outbox(monkeypatch, tmp_path: Path) -> Senders:
+    FakeSMTP.sessions.clear()
+    monkeypatch.setattr(senders.smtplib, "SMTP", FakeSMTP)
+    return senders.senders_from_config(_config(tmp_path, EMAIL_BACKEND="smtp"))
+
+
+class StandIn:
+    """A backend that says it sends nothing, as the outbox does."""
+
+    delivers = False
+
+    def __init__(self, config: Any = None) -> None:
+        self.seen: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        self.seen.append(message)
+
+
+def test_senders_say_per_channel_whether_they_really_deliver(monkeypatch, tmp_path):
+    default = senders.senders_from_config(_config(tmp_path))
+    assert (default.delivers("sms"), default.delivers("email")) == (False, False)
+    assert (_recording(tmp_path).delivers("sms"), _recording(tmp_path).delivers("email")) == (
+        True,
+        False,
+    )
+    smtp = _smtp_and_sms_outbox(monkeypatch, tmp_path)
+    assert (smtp.delivers("sms"), smtp.delivers("email")) == (False, True)
+    # A provider that does not say is taken as real; one may say it is a stand-in.
+    assert Senders(email=StandIn(), sms=RecordingSms({})).delivers("sms") is True
+    assert Senders(email=StandIn(), sms=RecordingSms({})).delivers("email") is False
+
+
+def test_an_outbox_write_is_recorded_apart_and_not_counted_as_an_attempt(db_session, tmp_path):
+    badge = _pending_badge(db_session, "karim")
+    chosen = senders.senders_from_config(_config(tmp_path))
+    outgoing = notifications.queue_badge_pending(
+        db_session, assertion=badge, base_url=BASE_URL, now=NOW
+    )
+    assert notifications.deliver(db_session, outgoing, senders=chosen, now=NOW) is False
+    sent = outgoing.notification
+    assert (sent.attempts, sent.sent_at, sent.last_error) == (0, None, "outbox")
+    assert len(_lines(tmp_path / "outbox.jsonl")) == 1
+    # Once a provider is configured, « Renvoyer » really sends it.
+    later = NOW + timedelta(hours=1)
+    ok = notifications.resend(
+        db_session,
+        sent,
+        senders=_recording(tmp_path),
+        base_url=BASE_URL,
+        now=later,
+        actor=_user(db_session, "claire.admin"),
+        claim_days=30,
+    )
+    assert ok is True and (sent.attempts, sent.sent_at, sent.last_error) == (1, later, None)
+    assert [m.to for m in RecordingSms.sent] == [KARIM_PHONE]
+
+
+def _with_email(session: Session, login: str, email: str) -> User:
+    user = _user(session, login)
+    user.email = email
+    session.flush()
+    return user
+
+
+def test_with_a_phone_and_an_email_the_channel_that_really_delivers_is_chosen(
+    db_session, monkeypatch, tmp_path
+):
+    karim = _with_email(db_session, "karim", "karim.benali@exemple.fr")
+    smtp_only = _smtp_and_sms_outbox(monkeypatch, tmp_path)
+    assert notifications.channel_for(karim) == "sms"  # no senders at hand: the person's
+    assert notifications.channel_for(karim, smtp_only) == "email"
+    assert notifications.channel_for(karim, _recording(tmp_path)) == "sms"
+    assert notifications.channel_for(karim, senders.senders_from_config(_config(tmp_path))) == (
+        "sms"
+    )
+    both = senders.senders_from_config(
+        _config(tmp_path, EMAIL_BACKEND="smtp", SMS_BACKEND="tests.support.senders:RecordingSms")
+    )
+    assert notifications.channel_for(karim, both) == "sms"
+    # Only a phone: SMS, even when only e-mail would deliver.
+    ousmane = _user(db_session, "ousmane")
+    ousmane.phone = "+33600000001"
+    assert notifications.channel_for(ousmane, smtp_only) == "sms"
+
+
+def test_a_message_written_for_sms_goes_by_email_when_only_email_delivers(
+    db_session, monkeypatch, tmp_path
+):
+    _with_email(db_session, "karim", "karim.benali@exemple.fr")
+    badge = _pending_badge(db_session, "karim")
+    chosen = _smtp_and_sms_outbox(monkeypatch, tmp_path)
+    outgoing = notifications.queue_badge_pending(
+        db_session, assertion=badge, base_url=BASE_URL, now=NOW
+    )
+    assert notifications.deliver(db_session, outgoing, senders=chosen, now=NOW) is True
+    (session,) = FakeSMTP.sessions
+    assert session["message"]["To"] == "karim.benali@exemple.fr"
+    assert "/moi/badges" in session["message"].get_content()
+    sent = outgoing.notification
+    assert (sent.channel, sent.attempts, sent.sent_at, sent.last_error) == ("email", 1, NOW, None)
+    assert not (tmp_path / "outbox.jsonl").exists()
+
+
+def test_claim_codes_are_masked_in_the_outbox_file_and_when_read(db_session, tmp_path):
+    karim = _user(db_session, "karim")
+    chosen = senders.senders_from_config(_config(tmp_path))
+    notifications.send_claim_code(
+        db_session,
+        user=karim,
+        structure=_structure_a(db_session),
+        code=CLAIM_CODE,
+        expires_at=NOW + timedelta(days=30),
+        senders=chosen,
+        base_url=BASE_URL,
+        now=NOW,
+    )
+    path = tmp_path / "outbox.jsonl"
+    assert CLAIM_CODE not in path.read_text(encoding="utf-8")
+    (line,) = _lines(path)
+    assert f"{BASE_URL}/connexion/retrait?identifiant=karim&code=•••• ." in line["body"]
+    # A line written before codes were masked shows none either.
+    with path.open("a", encoding="utf-8") as file:
+        old = line | {"body": f"ouvrez {notifications.claim_url(BASE_URL, 'karim', 'WXYZ-2345')} ."}
+        file.write(json.dumps(old, ensure_ascii=False) + "\n")
+    read = senders.read_outbox(path, _structure_a(db_session).public_id)
+    assert [m["body"].count("code=••••") for m in read] == [1, 1]
+    assert all("WXYZ-2345" not in m["body"] and CLAIM_CODE not in m["body"] for m in read)
+
+
+def test_redact_codes_masks_only_the_code_of_each_link():
+    text = "a https://j.example/x?identifiant=k&code=AB-CD . b https://j.example/y?code=EF#z"
+    assert senders.redact_codes(text) == (
+        "a https://j.example/x?identifiant=k&code=•••• . b https://j.example/y?code=••••#z"
+    )
+    assert senders.redact_codes("no link, no code=here") == "no link, no code=here"
+
+
+def test_a_failure_logs_the_error_class_but_not_the_address(db_session, tmp_path, caplog):
+    badge = _pending_badge(db_session, "karim")
+    failing = senders.senders_from_config(
+        _config(tmp_path, SMS_BACKEND="tests.support.senders:FailingSms")
+    )
+    with caplog.at_level(logging.WARNING, logger="app.services.notifications"):
+        sent = notifications.notify_badge_pending(
+            db_session, assertion=badge, senders=failing, base_url=BASE_URL, now=NOW
+        )
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "ConnectionRefusedError" in logged and sent.public_id in logged
+    assert KARIM_PHONE not in logged and "provider down" not in logged

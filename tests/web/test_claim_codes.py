@@ -9,7 +9,9 @@ import base64
 import html
 import re
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,6 +24,7 @@ from app.models import Membership, OneTimeCode, OutboundNotification, User
 from app.services import notifications, qr
 from tests.api import member, sign_in
 from tests.support.routes import b_member, changed_tables, snapshot
+from tests.support.senders import RecordingSms
 from tests.support.world import NOW, STAFF_SECRET, WORKER_SECRET
 
 CLOCK = {"now": NOW}
@@ -225,24 +228,60 @@ def test_the_worker_page_offers_the_sheet_and_sending_only_when_there_is_an_addr
     assert "Imprimer une feuille de retrait" not in marc
 
 
-def test_the_link_of_the_sheet_can_be_sent_by_sms_too(app, tmp_path):
-    sheet = _print(app, "karim", send="y")
-    code = _code(sheet)
-    assert "Le lien a aussi été envoyé par SMS." in sheet
-    outbox = (tmp_path / "outbox.jsonl").read_text(encoding="utf-8")
-    assert notifications.claim_url("http://localhost", "karim", code) in outbox
-    assert "+33612345678" not in outbox
-    link = re.search(r"http://localhost/connexion/retrait\?\S+", outbox).group(0)  # type: ignore[union-attr]
-    query = parse_qs(urlsplit(link).query)
-    assert query == {"identifiant": ["karim"], "code": [code]}
+def _claim_notification(app: Flask, login: str) -> OutboundNotification:
     with app.app_context():
         (sent,) = db.session.scalars(
             select(OutboundNotification)
             .where(OutboundNotification.kind == "claim_code")
             .join(OutboundNotification.user)
-            .where(User.login == "karim")
+            .where(User.login == login)
         ).all()
-        assert (sent.channel, sent.attempts, sent.sent_at) == ("sms", 1, NOW)
+        db.session.expunge(sent)
+        return sent
+
+
+def test_the_link_of_the_sheet_can_be_sent_by_sms_too(world_app_with, tmp_path):
+    CLOCK["now"] = NOW
+    app = world_app_with(
+        NOW=lambda: CLOCK["now"],
+        OUTBOX_PATH=str(tmp_path / "outbox.jsonl"),
+        SMS_BACKEND="tests.support.senders:RecordingSms",
+    )
+    RecordingSms.sent.clear()
+    sheet = _print(app, "karim", send="y")
+    code = _code(sheet)
+    assert "Le lien a aussi été envoyé par SMS." in sheet
+    (message,) = RecordingSms.sent
+    assert message.to == "+33612345678"
+    assert notifications.claim_url("http://localhost", "karim", code) in message.body
+    link = re.search(r"http://localhost/connexion/retrait\?\S+", message.body).group(0)  # type: ignore[union-attr]
+    query = parse_qs(urlsplit(link).query)
+    assert query == {"identifiant": ["karim"], "code": [code]}
+    sent = _claim_notification(app, "karim")
+    assert (sent.channel, sent.attempts, sent.sent_at) == ("sms", 1, NOW)
+    assert not (tmp_path / "outbox.jsonl").exists()
+
+
+def test_without_a_provider_the_sheet_says_the_link_did_not_go_and_the_file_hides_the_code(
+    app, tmp_path
+):
+    sheet = _print(app, "karim", send="y")
+    code = _code(sheet)
+    assert "Le lien a aussi été envoyé" not in sheet
+    assert (
+        "Le lien n'a pas été envoyé : aucun fournisseur de SMS n'est configuré, il est "
+        "seulement écrit dans le fichier local. Remettez la feuille imprimée." in sheet
+    )
+    outbox = (tmp_path / "outbox.jsonl").read_text(encoding="utf-8")
+    assert code not in outbox and "+33612345678" not in outbox
+    assert "http://localhost/connexion/retrait?identifiant=karim&code=•••• ." in outbox
+    sent = _claim_notification(app, "karim")
+    assert (sent.channel, sent.attempts, sent.sent_at, sent.last_error) == (
+        "sms",
+        0,
+        None,
+        "outbox",
+    )
 
 
 # -- Accounts that are not the structure's to manage ----------------------------------------
@@ -316,3 +355,52 @@ def test_a_platform_administrator_s_account_gets_no_code_from_a_structure(app):
     assert response.status_code == 403
     assert "Ce compte est celui d'un membre d'une équipe" in _text(response)
     assert [c for c in _codes(app, "karim") if c[1] == CodeKind.CLAIM] == []
+
+
+class _Smtp:
+    """Stands for ``smtplib.SMTP``: keeps the mails instead of opening a socket."""
+
+    mails: ClassVar[list[EmailMessage]] = []
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        pass
+
+    def __enter__(self) -> _Smtp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def starttls(self, context: object) -> None:
+        pass
+
+    def send_message(self, message: EmailMessage) -> None:
+        _Smtp.mails.append(message)
+
+
+def test_with_a_phone_and_an_email_the_link_goes_by_email_when_only_email_has_a_provider(
+    world_app_with, tmp_path, monkeypatch
+):
+    from app.services import senders
+
+    monkeypatch.setattr(senders.smtplib, "SMTP", _Smtp)
+    _Smtp.mails.clear()
+    CLOCK["now"] = NOW
+    app = world_app_with(
+        NOW=lambda: CLOCK["now"],
+        OUTBOX_PATH=str(tmp_path / "outbox.jsonl"),
+        EMAIL_BACKEND="smtp",
+        SMTP_HOST="smtp.example",
+        SMTP_FROM="ne-pas-repondre@jalon.example",
+    )
+    with app.app_context():
+        member(db.session, "karim").user.email = "karim.benali@exemple.fr"
+        db.session.commit()
+    sheet = _print(app, "karim", send="y")
+    assert "Le lien a aussi été envoyé par e-mail." in sheet
+    (mail,) = _Smtp.mails
+    assert mail["To"] == "karim.benali@exemple.fr"
+    assert notifications.claim_url("http://localhost", "karim", _code(sheet)) in mail.get_content()
+    sent = _claim_notification(app, "karim")
+    assert (sent.channel, sent.attempts, sent.sent_at, sent.last_error) == ("email", 1, NOW, None)
+    assert not (tmp_path / "outbox.jsonl").exists()

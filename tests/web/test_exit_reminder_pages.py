@@ -161,3 +161,31 @@ def test_a_claim_code_is_not_sent_again_to_someone_who_has_left(world_app_with, 
     assert "Cette personne ne fait plus partie de la structure." in page
     with app.app_context():
         assert db.session.scalar(select(func.count(OneTimeCode.id))) == codes
+
+
+def test_without_a_provider_the_pages_say_the_reminder_did_not_go_and_will_later(
+    world_app_with, tmp_path, monkeypatch
+):
+    app = _app(world_app_with, tmp_path, SMS_BACKEND="outbox")
+    admin = sign_in(app, "claire.admin")
+    _end(admin, app, "karim")
+    structure, worker = _ids(app, "karim")
+    planned = _text(admin.get(f"/s/{structure}/admin/envois"))
+    planned = planned[planned.index("Rappels prévus") :]
+    assert "Aucun fournisseur configuré : il sera seulement écrit dans le fichier local." in planned
+    monkeypatch.setattr(notifications_cli, "utcnow", lambda: DUE + timedelta(hours=1))
+    result = app.test_cli_runner().invoke(args=["notifications", "send-due", "--apply"])
+    assert result.output.startswith("1 due: 0 sent, "), result.output
+    page = _text(admin.get(f"/s/{structure}/admin/envois"))
+    assert "Envoyé le" not in page and "Rappels prévus" not in page
+    assert "Écrit dans le fichier local : rien n'est parti (aucun fournisseur configuré)" in page
+    assert "Le rappel partira dès qu'un fournisseur sera configuré." in page
+    assert "Renvoyer" not in page
+    file = _text(admin.get(f"/s/{structure}/salaries/{worker}"))
+    assert "Envoyé le" not in file
+    assert (
+        "Écrit dans le fichier local : rien n'est parti (aucun fournisseur configuré). "
+        "Le rappel partira dès qu'un fournisseur sera configuré." in file
+    )
+    (reminder,) = _reminders(app)
+    assert (reminder.sent_at, reminder.attempts, reminder.last_error) == (None, 0, "outbox")

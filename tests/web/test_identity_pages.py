@@ -195,9 +195,10 @@ def test_the_person_is_told_at_the_new_address_and_staff_see_it_on_her_file(
         told = db.session.scalars(
             select(OutboundNotification).where(OutboundNotification.user_id == lea.user_id)
         ).all()
-        # One message for her two badges (one accepted, whose link she may have shared).
-        assert [(n.kind, n.channel, n.attempts, n.sent_at) for n in told] == [
-            ("badges_renewed", "email", 1, NOW)
+        # One message for her two badges (one accepted, whose link she may have shared),
+        # written to the outbox: no provider in the tests, so neither sent nor an attempt.
+        assert [(n.kind, n.channel, n.attempts, n.sent_at, n.last_error) for n in told] == [
+            ("badges_renewed", "email", 0, None, "outbox")
         ]
         structure = lea.structure.public_id
     (written,) = senders.read_outbox(outbox, structure)
@@ -205,6 +206,7 @@ def test_the_person_is_told_at_the_new_address_and_staff_see_it_on_her_file(
     assert "/moi/badges" in written["body"] and "nouveau lien" in written["body"]
     worker_file = _text(claire.get(url.removesuffix("/coordonnees")))
     assert "Badges ré-émis à la nouvelle adresse" in worker_file
+    assert "Écrit dans le fichier local : rien n'est parti" in worker_file
 
     # Staff may send it again (she says it never came), from her file or the outbox.
     assert "Renvoyer" in worker_file and "Renvoyer" in _text(

@@ -6,6 +6,8 @@ These routes belong to ``admin.bp`` (endpoints ``admin.outbox`` and
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,8 +28,10 @@ from app.web.utils import now
 @bp.get("/envois")
 def outbox(structure_id: str):  # type: ignore[no-untyped-def]
     """Every notification with its outcome, the reminders planned for later; in
-    development, what the outbox holds."""
-    outbox_path = notify.senders().outbox_path
+    development, what the outbox holds (claim codes masked: only the printed sheet shows
+    one)."""
+    chosen = notify.senders()
+    outbox_path = chosen.outbox_path
     written = senders.read_outbox(outbox_path, g.structure.public_id) if outbox_path else None
     return render_template(
         "admin/outbox.html",
@@ -37,7 +41,9 @@ def outbox(structure_id: str):  # type: ignore[no-untyped-def]
         form=EmptyForm(),
         mask=senders.mask_address,
         address_for=notifications.address_for,
-        channel_for=notifications.channel_for,
+        channel_for=partial(notifications.channel_for, senders=chosen),
+        delivers=chosen.delivers,
+        error_label=notify.error_label,
         kinds=notify.KIND_LABELS,
         resendable=notifications.resendable,
     )
@@ -77,8 +83,18 @@ def resend_notification(structure_id: str, notification_id: str):  # type: ignor
     db.session.commit()
     if outgoing.message is None:
         flash(_("Cette personne n'a ni téléphone ni e-mail : dites-le-lui en personne."), "error")
-    elif notify.deliver_after_commit([outgoing])[0]:
+        return redirect(back)
+    delivery = notify.deliver_after_commit([outgoing])[0]
+    if delivery == notifications.Delivery.SENT:
         flash(_("Le message est renvoyé."), "success")
+    elif delivery == notifications.Delivery.OUTBOX:
+        flash(
+            _(
+                "Le message n'est pas parti : aucun fournisseur d'envoi n'est configuré, "
+                "il est seulement écrit dans le fichier local."
+            ),
+            "error",
+        )
     else:
         flash(_("L'envoi a échoué. Réessayez plus tard."), "error")
     return redirect(back)
