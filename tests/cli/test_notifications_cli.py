@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from flask import Flask
@@ -26,7 +24,7 @@ from app.models import OutboundNotification, User
 from app.services import senders, structures
 from tests.api import member
 from tests.support.routes import changed_tables, snapshot
-from tests.support.senders import RecordingSms
+from tests.support.senders import KeepingSmtp, RecordingSms
 from tests.support.world import NOW
 
 FIRST_DUE = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
@@ -48,28 +46,7 @@ def _leave(app: Flask, *logins: str) -> None:
         db.session.commit()
 
 
-class FakeSMTP:
-    """Stands for ``smtplib.SMTP``: keeps the mails instead of opening a socket."""
-
-    mails: ClassVar[list[EmailMessage]] = []
-
-    def __init__(self, host: str, port: int, timeout: float) -> None:
-        pass
-
-    def __enter__(self) -> FakeSMTP:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def starttls(self, context: object) -> None:
-        pass
-
-    def send_message(self, message: EmailMessage) -> None:
-        FakeSMTP.mails.append(message)
-
-
-#: E-mail through an SMTP server (``FakeSMTP`` in these tests).
+#: E-mail through an SMTP server (``KeepingSmtp`` in these tests).
 SMTP = {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.example", "SMTP_FROM": "jalon@jalon.example"}
 
 
@@ -114,8 +91,8 @@ def _rows(app: Flask) -> list[tuple[str, datetime | None, datetime | None, int, 
 @pytest.fixture(autouse=True)
 def _fresh_recording(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     RecordingSms.sent.clear()
-    FakeSMTP.mails.clear()
-    monkeypatch.setattr(senders.smtplib, "SMTP", FakeSMTP)
+    KeepingSmtp.mails.clear()
+    monkeypatch.setattr(senders.smtplib, "SMTP", KeepingSmtp)
 
 
 def test_the_app_schedules_one_month_three_and_six_by_default(world_app_with, tmp_path):
@@ -178,7 +155,7 @@ def test_apply_sends_the_due_reminders_once_and_leaves_the_later_ones(
     )
     (sms,) = RecordingSms.sent
     assert sms.to == "+33612345678" and sms.body.startswith("Bonjour Karim, vos badges")
-    (mail,) = FakeSMTP.mails
+    (mail,) = KeepingSmtp.mails
     assert mail["To"] == "lea.petit@exemple.fr"
     assert mail.get_content().startswith(
         "Bonjour Léa, vos badges numériques de la structure Les Jardins du Val"
@@ -200,7 +177,7 @@ def test_apply_sends_the_due_reminders_once_and_leaves_the_later_ones(
     again = _run(app, monkeypatch, when + timedelta(hours=1), "--apply")
     assert again.output == "Nothing is due.\n"
     assert changed_tables(before, snapshot(app)) == ()
-    assert (len(RecordingSms.sent), len(FakeSMTP.mails)) == (1, 1)
+    assert (len(RecordingSms.sent), len(KeepingSmtp.mails)) == (1, 1)
 
 
 def test_a_reminder_written_to_the_outbox_stays_due_until_a_provider_sends_it(

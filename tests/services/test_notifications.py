@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -404,6 +404,21 @@ def test_a_failed_send_is_recorded_without_the_address_and_undoes_nothing(db_ses
     )
 
 
+def _resend_by_admin(
+    session: Session, notification: OutboundNotification, tmp_path: Path, now: datetime
+) -> bool:
+    """Claire (admin) presses « Renvoyer », an SMS provider now recording what it sends."""
+    return notifications.resend(
+        session,
+        notification,
+        senders=_recording(tmp_path),
+        base_url=BASE_URL,
+        now=now,
+        actor=_user(session, "claire.admin"),
+        claim_days=30,
+    )
+
+
 def test_resending_a_badge_message_renders_it_again_from_the_badge(db_session, tmp_path):
     badge = _pending_badge(db_session, "karim")
     failing = senders.senders_from_config(
@@ -413,15 +428,7 @@ def test_resending_a_badge_message_renders_it_again_from_the_badge(db_session, t
         db_session, assertion=badge, senders=failing, base_url=BASE_URL, now=NOW
     )
     later = NOW + timedelta(hours=2)
-    ok = notifications.resend(
-        db_session,
-        sent,
-        senders=_recording(tmp_path),
-        base_url=BASE_URL,
-        now=later,
-        actor=_user(db_session, "claire.admin"),
-        claim_days=30,
-    )
+    ok = _resend_by_admin(db_session, sent, tmp_path, later)
     assert ok is True
     assert (sent.attempts, sent.sent_at, sent.last_error) == (2, later, None)
     (message,) = RecordingSms.sent
@@ -614,15 +621,7 @@ def test_an_outbox_write_is_recorded_apart_and_not_counted_as_an_attempt(db_sess
     assert len(_lines(tmp_path / "outbox.jsonl")) == 1
     # Once a provider is configured, « Renvoyer » really sends it.
     later = NOW + timedelta(hours=1)
-    ok = notifications.resend(
-        db_session,
-        sent,
-        senders=_recording(tmp_path),
-        base_url=BASE_URL,
-        now=later,
-        actor=_user(db_session, "claire.admin"),
-        claim_days=30,
-    )
+    ok = _resend_by_admin(db_session, sent, tmp_path, later)
     assert ok is True and (sent.attempts, sent.sent_at, sent.last_error) == (1, later, None)
     assert [m.to for m in RecordingSms.sent] == [KARIM_PHONE]
 

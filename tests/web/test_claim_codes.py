@@ -9,9 +9,7 @@ import base64
 import html
 import re
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
-from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,7 +22,7 @@ from app.models import Membership, OneTimeCode, OutboundNotification, User
 from app.services import notifications, qr
 from tests.api import member, sign_in
 from tests.support.routes import b_member, changed_tables, snapshot
-from tests.support.senders import RecordingSms
+from tests.support.senders import KeepingSmtp, RecordingSms
 from tests.support.world import NOW, STAFF_SECRET, WORKER_SECRET
 
 CLOCK = {"now": NOW}
@@ -357,34 +355,13 @@ def test_a_platform_administrator_s_account_gets_no_code_from_a_structure(app):
     assert [c for c in _codes(app, "karim") if c[1] == CodeKind.CLAIM] == []
 
 
-class _Smtp:
-    """Stands for ``smtplib.SMTP``: keeps the mails instead of opening a socket."""
-
-    mails: ClassVar[list[EmailMessage]] = []
-
-    def __init__(self, host: str, port: int, timeout: float) -> None:
-        pass
-
-    def __enter__(self) -> _Smtp:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def starttls(self, context: object) -> None:
-        pass
-
-    def send_message(self, message: EmailMessage) -> None:
-        _Smtp.mails.append(message)
-
-
 def test_with_a_phone_and_an_email_the_link_goes_by_email_when_only_email_has_a_provider(
     world_app_with, tmp_path, monkeypatch
 ):
     from app.services import senders
 
-    monkeypatch.setattr(senders.smtplib, "SMTP", _Smtp)
-    _Smtp.mails.clear()
+    monkeypatch.setattr(senders.smtplib, "SMTP", KeepingSmtp)
+    KeepingSmtp.mails.clear()
     CLOCK["now"] = NOW
     app = world_app_with(
         NOW=lambda: CLOCK["now"],
@@ -398,7 +375,7 @@ def test_with_a_phone_and_an_email_the_link_goes_by_email_when_only_email_has_a_
         db.session.commit()
     sheet = _print(app, "karim", send="y")
     assert "Le lien a aussi été envoyé par e-mail." in sheet
-    (mail,) = _Smtp.mails
+    (mail,) = KeepingSmtp.mails
     assert mail["To"] == "karim.benali@exemple.fr"
     assert notifications.claim_url("http://localhost", "karim", _code(sheet)) in mail.get_content()
     sent = _claim_notification(app, "karim")
