@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -198,7 +199,7 @@ def issue_one_time_code(
     Returns the plain code, to hand over once; only its hash is kept. Recorded, and shown
     in the person's own activity list.
     """
-    revoke_codes(session, user, kind, now)
+    revoke_codes(session, user, (kind,), now)
     plain = rules.new_one_time_code()
     session.add(
         OneTimeCode(
@@ -224,7 +225,7 @@ def issue_one_time_code(
 
 def issue_recovery_codes(session: Session, *, user: User, count: int, now: datetime) -> list[str]:
     """Printable one-time recovery codes for the person themselves; older ones stop working."""
-    revoke_codes(session, user, CodeKind.RECOVERY, now)
+    revoke_codes(session, user, (CodeKind.RECOVERY,), now)
     plains = [rules.new_one_time_code(10) for _ in range(count)]
     for plain in plains:
         session.add(
@@ -247,18 +248,27 @@ def issue_recovery_codes(session: Session, *, user: User, count: int, now: datet
     return plains
 
 
-def revoke_codes(session: Session, user: User, kind: CodeKind, now: datetime) -> None:
-    """Make every unused ``kind`` code of ``user`` stop working (a new one replaces them)."""
-    for code in session.scalars(
-        select(OneTimeCode).where(
-            OneTimeCode.user_id == user.id,
-            OneTimeCode.kind == kind,
-            OneTimeCode.used_at.is_(None),
-            OneTimeCode.revoked_at.is_(None),
+def revoke_codes(
+    session: Session, user: User, kinds: Collection[CodeKind], now: datetime
+) -> list[OneTimeCode]:
+    """Make every unused code of ``kinds`` of ``user`` stop working (a new one replaces
+    them); return them, in id order."""
+    codes = list(
+        session.scalars(
+            select(OneTimeCode)
+            .where(
+                OneTimeCode.user_id == user.id,
+                OneTimeCode.kind.in_(kinds),
+                OneTimeCode.used_at.is_(None),
+                OneTimeCode.revoked_at.is_(None),
+            )
+            .order_by(OneTimeCode.id)
         )
-    ):
+    )
+    for code in codes:
         code.revoked_at = now
     session.flush()
+    return codes
 
 
 def deactivate_account(session: Session, *, user: User, actor: User, now: datetime) -> None:

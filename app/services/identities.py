@@ -29,7 +29,7 @@ from app.domain import accounts as rules
 from app.domain.badges import RevocationReason
 from app.domain.enums import CodeKind
 from app.domain.errors import EmailTaken
-from app.models import Assertion, OneTimeCode, Structure, User
+from app.models import Assertion, Structure, User
 from app.services import accounts, audit, badges, revocations
 
 #: One-time codes that may have gone to the person's address (a claim sheet's link by SMS or
@@ -77,9 +77,9 @@ def change_contact(
         return []
     user.email, user.phone = new_email, new_phone
     details: dict[str, Any] = {"fields": changed}
-    revoked = _revoke_codes_of_an_address(session, user, now)
+    revoked = accounts.revoke_codes(session, user, CODES_OF_AN_ADDRESS, now)
     if revoked:
-        details["revoked_codes"] = revoked
+        details["revoked_codes"] = [{"id": c.id, "kind": CodeKind(c.kind).value} for c in revoked]
     audit.record(
         session,
         action="account.contact_changed",
@@ -91,26 +91,6 @@ def change_contact(
         details=details,
     )
     return changed
-
-
-def _revoke_codes_of_an_address(
-    session: Session, user: User, now: datetime
-) -> list[dict[str, Any]]:
-    """Revoke ``user``'s unused :data:`CODES_OF_AN_ADDRESS`; return their ids and kinds."""
-    live = session.execute(
-        select(OneTimeCode.id, OneTimeCode.kind)
-        .where(
-            OneTimeCode.user_id == user.id,
-            OneTimeCode.kind.in_(CODES_OF_AN_ADDRESS),
-            OneTimeCode.used_at.is_(None),
-            OneTimeCode.revoked_at.is_(None),
-        )
-        .order_by(OneTimeCode.id)
-    ).all()
-    for kind in CODES_OF_AN_ADDRESS:
-        if any(k == kind for _, k in live):
-            accounts.revoke_codes(session, user, kind, now)
-    return [{"id": code_id, "kind": CodeKind(kind).value} for code_id, kind in live]
 
 
 def names_current_identity(assertion: Assertion, user: User, issuing: badges.Issuing) -> bool:

@@ -32,11 +32,11 @@ from app.services import consent, identities, revocations
 from app.services.badges import Issuing
 from tests.api import member
 from tests.services.test_badges import URLS
-from tests.support.world import NOW
+from tests.services.test_identities import LATER
+from tests.services.test_identities import _change as change_contact
 
 pytestmark = pytest.mark.db
 
-LATER = NOW + timedelta(hours=1)
 #: Where each person's badges go after staff corrected their contact details.
 MOVED = {"lea": ("lea.nouvelle@exemple.fr", None), "karim": (None, "07 81 22 33 44")}
 
@@ -45,18 +45,8 @@ MOVED = {"lea": ("lea.nouvelle@exemple.fr", None), "karim": (None, "07 81 22 33 
 def engine(db_factory, world_url) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     engine = create_engine(db_factory.copy(world_url))
     with Session(engine) as session:
-        admin = member(session, "claire.admin")
         for login, (email, phone) in MOVED.items():
-            identities.change_contact(
-                session,
-                user=_user(session, login),
-                email=email,
-                phone=phone,
-                country="FR",
-                actor=admin.user,
-                structure=admin.structure,
-                now=LATER,
-            )
+            change_contact(session, login, email=email, phone=phone)  # by Claire, at LATER
         session.commit()
     yield engine
     engine.dispose()
